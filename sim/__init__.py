@@ -1,0 +1,22 @@
+"""optdyn's simulator: landscapes, noise models, dynamics, ensemble kernels and exact solvers.
+
+``import sim`` never imports torch; optional backends load only when asked for.
+"""
+from .dynamics import SGD, DynamicsBase, SGDLangevin
+from .ensemble import BLOCK, run_ensemble
+from .exits import BallExit, ExitRegionBase, HalfSpaceExit, NoExit, SlabExit
+from .landscapes import LandscapeBase, QuadraticSaddle, random_rotation
+from .linear import (affine_recursion_moments, exact_scheme_moments, exact_sde_moments,
+                     linear_sde_moments)
+from .noise import HessianNoise, NoiseBase, WhiteNoise
+from .problem import Problem
+from .results import EnsembleResult, load_result
+from .backends import available_backends, get_backend, register_backend
+
+__all__ = [
+    "SGD", "SGDLangevin", "DynamicsBase", "run_ensemble", "BLOCK", "BallExit", "ExitRegionBase",
+    "HalfSpaceExit", "NoExit", "SlabExit", "LandscapeBase", "QuadraticSaddle", "random_rotation",
+    "affine_recursion_moments", "exact_scheme_moments", "exact_sde_moments", "linear_sde_moments",
+    "HessianNoise", "NoiseBase", "WhiteNoise", "Problem", "EnsembleResult", "load_result",
+    "available_backends", "get_backend", "register_backend",
+]

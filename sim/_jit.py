@@ -15,7 +15,7 @@ __all__ = ["jit", "prange", "JIT_DISABLED"]
 #: thread counts and agreement with the NumPy references (to round-off) matter more than the
 #: last few per cent of speed.  ``error_model="numpy"`` makes 1/0 give inf (no Python exception
 #: machinery in the hot loop); diverging paths are detected explicitly by the kernels.
-JIT_OPTIONS = dict(nopython=True, nogil=True, fastmath=False, error_model="numpy")
+JIT_OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy")
 
 prange = numba.prange
 JIT_DISABLED = bool(numba.config.DISABLE_JIT)

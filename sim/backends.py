@@ -1,0 +1,44 @@
+"""Backends behind a lazy registry.
+
+``"numba"`` (default, compiled), ``"numpy"`` (plain reference), ``"torch"`` and ``"torch:cuda"``
+(optional; imported only when asked for).  An unknown name, a missing optional dependency or a
+missing device is a clear error, never a silent fallback.
+"""
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["get_backend", "available_backends", "register_backend"]
+
+_REGISTRY: dict[str, tuple[str, str, dict]] = {
+    "numba": ("sim.kernels", "NumbaBackend", {}),
+    "numpy": ("sim.reference", "NumpyBackend", {}),
+}
+
+
+def register_backend(name: str, module: str, cls: str, **kwargs) -> None:
+    """Register a backend class by import path (imported only when first used)."""
+    _REGISTRY[name] = (module, cls, kwargs)
+
+
+def available_backends() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_backend(name: str):
+    """Instantiate the backend ``name`` (e.g. ``"numba"``, ``"numpy"``, ``"torch:cuda"``)."""
+    if not isinstance(name, str):
+        raise TypeError(f"backend must be a string, got {type(name).__name__}")
+    base = name.split(":", 1)[0]
+    key = name if name in _REGISTRY else base
+    if key not in _REGISTRY:
+        raise ValueError(f"unknown backend {name!r}; available: {', '.join(available_backends())}")
+    module, cls, kwargs = _REGISTRY[key]
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(f"backend {name!r} needs a package that is not installed: {exc}") from exc
+    backend_cls = getattr(mod, cls)
+    if ":" in name and key == base:
+        return backend_cls(device=name.split(":", 1)[1], **kwargs)
+    return backend_cls(**kwargs)

@@ -1,0 +1,190 @@
+r"""Dynamics: optimizers as discrete update rules and as their continuous models (SDEs).
+
+A dynamics object says *what* update a path performs each step; the ensemble kernel
+(:mod:`sim.kernels`) says *how* paths are run.  Each class provides
+
+* ``make_step(gradient_fn, noise_fn)`` (class method, cached): a compiled
+  ``step(x, aux, z, k, lp, nzp, dp, g, xi)`` that advances one path in place.  ``x`` is the position
+  ``(dim,)``, ``aux`` the optimizer state (momentum, …; empty for SGD), ``z`` the standard normals of
+  this step, ``k`` the 1-based step index, ``lp``/``nzp``/``dp`` the landscape, noise and dynamics
+  parameters, ``g`` and ``xi`` scratch vectors;
+* ``numpy_step(x, aux, z, k, landscape, noise)``: the same update vectorised over paths, written
+  independently with the landscapes' and noise models' NumPy methods (the reference backend);
+* ``affine_model(landscape, noise)``: on a quadratic landscape with position-independent noise the
+  update is affine, :math:`x_{k+1} = F x_k + b + \epsilon_k`, :math:`\operatorname{Cov}\epsilon = Q`;
+  this gives the exact moments of what the kernel simulates (:mod:`sim.linear`).
+
+Time: one optimizer iteration advances continuous time by :math:`\eta` (THEORY.md §0), so a
+discrete optimizer has ``dt = lr``; an SDE is integrated with its own step ``dt``.
+
+References
+----------
+THEORY.md §3 (discrete updates) and §4 (continuous models).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from . import _validation as V
+from ._jit import jit
+
+__all__ = ["DynamicsBase", "SGD", "SGDLangevin"]
+
+
+class DynamicsBase:
+    """Abstract dynamics.  Subclasses set ``lr``, ``dt``, ``params`` and ``kind``."""
+
+    #: "discrete" (an optimizer's real update) or "sde" (its continuous model).
+    kind: str
+    lr: float
+    dt: float
+    params: np.ndarray
+
+    def state_size(self, dim: int) -> int:
+        """Length of the per-path optimizer state ``aux``."""
+        return 0
+
+    def initial_state(self, dim: int) -> np.ndarray:
+        """The per-path optimizer state at step 0."""
+        return np.zeros(self.state_size(dim))
+
+    @classmethod
+    def make_step(cls, gradient_fn, noise_fn):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def numpy_step(self, x, aux, z, k, landscape, noise):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def affine_model(self, landscape, noise):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        return {"class": type(self).__name__, "kind": self.kind, "lr": self.lr, "dt": self.dt}
+
+
+def _quadratic_parts(landscape, noise):
+    """``(H, c, C)`` of a quadratic landscape with position-independent noise, else an error."""
+    if not landscape.constant_hessian:
+        raise ValueError("an exact affine model needs a quadratic landscape (constant Hessian)")
+    x = landscape.center if hasattr(landscape, "center") else np.zeros(landscape.dim)
+    return landscape.hessian(x), x, noise.covariance(x, landscape)
+
+
+# ----------------------------------------------------------------------------------------------
+# SGD
+# ----------------------------------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def _make_sgd_step(gradient_fn, noise_fn):
+    @jit
+    def step(x, aux, z, k, lp, nzp, dp, g, xi):
+        lr = dp[0]
+        gradient_fn(x, lp, g)
+        noise_fn(x, z, lp, nzp, xi)
+        for i in range(x.shape[0]):
+            x[i] -= lr * (g[i] + xi[i])
+
+    return step
+
+
+class SGD(DynamicsBase):
+    r"""Plain SGD, the real discrete update :math:`\theta \leftarrow \theta - \eta g`,
+    :math:`g = \nabla L(\theta) + C(\theta)^{1/2} z` (THEORY.md §3).  One step is time ``lr``.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    """
+
+    kind = "discrete"
+
+    def __init__(self, lr: float):
+        self.lr = V.positive("lr", lr)
+        self.dt = self.lr
+        self.params = np.array([self.lr])
+
+    def continuous(self, dt: float | None = None) -> "SGDLangevin":
+        """The continuous model of this optimizer (THEORY.md §4)."""
+        return SGDLangevin(self.lr, dt)
+
+    @classmethod
+    def make_step(cls, gradient_fn, noise_fn):
+        return _make_sgd_step(gradient_fn, noise_fn)
+
+    def numpy_step(self, x, aux, z, k, landscape, noise):
+        xi = np.einsum("pij,pj->pi", noise.sqrt_covariance(x, landscape), z)
+        return x - self.lr * (landscape.gradient(x) + xi), aux
+
+    def affine_model(self, landscape, noise):
+        h, c, cov = _quadratic_parts(landscape, noise)
+        n = landscape.dim
+        return np.eye(n) - self.lr * h, self.lr * h @ c, self.lr**2 * cov
+
+    def __repr__(self):
+        return f"SGD(lr={self.lr})"
+
+
+@lru_cache(maxsize=None)
+def _make_sgd_langevin_step(gradient_fn, noise_fn):
+    @jit
+    def step(x, aux, z, k, lp, nzp, dp, g, xi):
+        dt = dp[1]
+        amp = dp[2]  # sqrt(lr * dt)
+        gradient_fn(x, lp, g)
+        noise_fn(x, z, lp, nzp, xi)
+        for i in range(x.shape[0]):
+            x[i] -= g[i] * dt + amp * xi[i]
+
+    return step
+
+
+class SGDLangevin(DynamicsBase):
+    r"""The SDE of SGD, :math:`d\theta = -\nabla L\,dt + \sqrt{2D}\,dW`, :math:`D = (\eta/2) C(\theta)`,
+    integrated by Euler–Maruyama with step ``dt``:
+    :math:`\theta \leftarrow \theta - \nabla L\,\Delta t - \sqrt{\eta\,\Delta t}\;C^{1/2} z`.
+
+    Euler–Maruyama has weak order 1: moments carry an :math:`O(\Delta t)` bias, which the exact
+    affine model of the scheme (:meth:`affine_model`) quantifies on quadratics.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate :math:`\eta > 0` (sets the temperature).
+    dt : float, optional
+        Integration step in continuous time; default ``lr / 10``.
+    """
+
+    kind = "sde"
+
+    def __init__(self, lr: float, dt: float | None = None):
+        self.lr = V.positive("lr", lr)
+        self.dt = self.lr / 10.0 if dt is None else V.positive("dt", dt)
+        self.params = np.array([self.lr, self.dt, np.sqrt(self.lr * self.dt)])
+
+    def discrete(self) -> SGD:
+        """The optimizer whose continuous model this is."""
+        return SGD(self.lr)
+
+    @classmethod
+    def make_step(cls, gradient_fn, noise_fn):
+        return _make_sgd_langevin_step(gradient_fn, noise_fn)
+
+    def numpy_step(self, x, aux, z, k, landscape, noise):
+        xi = np.einsum("pij,pj->pi", noise.sqrt_covariance(x, landscape), z)
+        return x - landscape.gradient(x) * self.dt - np.sqrt(self.lr * self.dt) * xi, aux
+
+    def affine_model(self, landscape, noise):
+        """Exact affine model of the Euler–Maruyama scheme (not of the SDE itself)."""
+        h, c, cov = _quadratic_parts(landscape, noise)
+        n = landscape.dim
+        return np.eye(n) - self.dt * h, self.dt * h @ c, self.lr * self.dt * cov
+
+    def linear_sde(self, landscape, noise):
+        r"""The SDE as :math:`dX = (AX + b)\,dt + dM`, :math:`d\langle M\rangle = Q\,dt`: ``(A, b, Q)``."""
+        h, c, cov = _quadratic_parts(landscape, noise)
+        return -h, h @ c, self.lr * cov
+
+    def __repr__(self):
+        return f"SGDLangevin(lr={self.lr}, dt={self.dt})"

@@ -1,0 +1,220 @@
+r"""The one ensemble entry point, :func:`run_ensemble`.
+
+It validates input, converts requested times to steps, splits the paths into chunks of bounded
+memory, lets a backend simulate each chunk, and reduces moments in fixed blocks of
+:data:`BLOCK` paths aligned to global path indices.  Because random streams depend only on
+``(seed, path)`` and the reduction blocks do not move with the chunking, the result is the same for
+any chunk size and thread count (bit for bit on one backend).
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from . import _validation as V
+from .backends import get_backend
+from .problem import Problem
+from .results import EnsembleResult
+
+__all__ = ["run_ensemble", "BLOCK"]
+
+#: Paths per reduction block.  Chunk sizes are rounded up to a multiple of it.
+BLOCK = 1024
+
+
+@dataclass
+class ChunkOutput:
+    """Arrays a backend fills for one chunk of paths (path-major)."""
+
+    saved: np.ndarray  # (n, n_save, dim), NaN where a path had stopped
+    exit_step: np.ndarray  # (n,) int64, -1
+    exit_label: np.ndarray  # (n,) int64, 0
+    diverged_step: np.ndarray  # (n,) int64, -1
+    record: np.ndarray  # (n_record, n_rec_times, dim), shared by all chunks
+
+    @classmethod
+    def empty(cls, n, n_save, dim, record):
+        return cls(np.full((n, n_save, dim), np.nan), np.full(n, -1, np.int64),
+                   np.zeros(n, np.int64), np.full(n, -1, np.int64), record)
+
+
+def _block_moments(saved: np.ndarray):
+    """Count, mean and scatter matrix of one block ``(n, n_save, dim)``, ignoring NaN rows."""
+    ok = np.isfinite(saved).all(axis=2)  # (n, n_save)
+    cnt = ok.sum(axis=0).astype(np.float64)
+    xs = np.where(ok[..., None], saved, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = xs.sum(axis=0) / cnt[:, None]
+    dev = np.where(ok[..., None], saved - np.nan_to_num(mean)[None], 0.0)
+    m2 = np.einsum("pti,ptj->tij", dev, dev)
+    return cnt, np.nan_to_num(mean), m2
+
+
+def _combine_blocks(counts, means, m2s):
+    """Chan's parallel combination of block statistics, in block order (deterministic)."""
+    counts, means, m2s = np.stack(counts), np.stack(means), np.stack(m2s)
+    total = counts.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (counts[..., None] * means).sum(axis=0) / total[:, None]
+        d = means - mean[None]
+        m2 = m2s.sum(axis=0) + np.einsum("bt,bti,btj->tij", counts, d, d)
+        cov = m2 / (total - 1.0)[:, None, None]
+    return total.astype(np.int64), mean, cov
+
+
+def _steps_for(save_times, dt: float, t_max: float) -> tuple[np.ndarray, np.ndarray]:
+    """Validated save steps (sorted, unique) and the times they stand for."""
+    if save_times is None:
+        return np.array([], dtype=np.int64), np.array([])
+    t = V.finite_array("save_times", save_times)
+    t = np.atleast_1d(t)
+    if t.ndim != 1:
+        raise ValueError(f"save_times must be 1-dimensional, got shape {t.shape}")
+    bad = (t < 0) | (t > t_max * (1 + 1e-12))
+    if np.any(bad):
+        raise ValueError(f"save_times must lie in [0, t_max] = [0, {t_max}]; got {t[bad].tolist()}")
+    steps = np.unique(np.rint(t / dt).astype(np.int64))
+    return steps, steps * dt
+
+
+@contextlib.contextmanager
+def _threads(n_threads):
+    if n_threads is None:
+        yield
+        return
+    old = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("optdyn")
+    except Exception:  # not installed (running from a checkout)
+        return "unknown"
+
+
+def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=None, seed: int = 0,
+                 backend: str = "numba", n_record: int = 0, record_every: int = 1,
+                 store_samples: bool = False, chunk_size: int = 65536, n_threads: int | None = None,
+                 progress: bool | None = None) -> EnsembleResult:
+    r"""Run ``n_paths`` independent paths of ``problem`` up to time ``t_max``.
+
+    Parameters
+    ----------
+    problem : Problem
+        Landscape, noise, dynamics, start and exit region.
+    n_paths : int
+        Number of paths (≥ 1).
+    t_max : float
+        Censoring time in continuous units (time ``t = k·dt``; ``dt = lr`` for a discrete
+        optimizer).  Paths that have not exited by then are *censored* and kept.
+    save_times : array_like, optional
+        Times in ``[0, t_max]`` at which moments (and samples) are taken; rounded to the nearest
+        step (the result's ``times`` are the ones used).
+    seed : int
+        Seed (≥ 0).  Path ``p`` always draws the same random numbers for the same seed.
+    backend : str
+        ``"numba"`` (default), ``"numpy"`` (reference), or an optional one (``"torch"``).
+    n_record, record_every : int
+        Store full trajectories of the first ``n_record`` paths every ``record_every`` steps.
+    store_samples : bool
+        Keep every path's state at the save times (memory ``n_times · n_paths · dim`` floats).
+    chunk_size : int
+        Paths simulated at once (memory bound); rounded up to a multiple of :data:`BLOCK`.
+        Does not change the result.
+    n_threads : int, optional
+        numba threads for this run (default: numba's setting).  Does not change the result.
+    progress : bool, optional
+        Print progress to stderr after each chunk; default: when there is more than one chunk and
+        stderr is a terminal.
+
+    Returns
+    -------
+    EnsembleResult
+    """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+    n_paths = V.positive_int("n_paths", n_paths)
+    t_max = V.positive("t_max", t_max)
+    seed = V.positive_int("seed", seed, minimum=0)
+    if seed >= 2**63:
+        raise ValueError(f"seed must be < 2**63, got {seed}")
+    n_record = V.positive_int("n_record", n_record, minimum=0)
+    record_every = V.positive_int("record_every", record_every)
+    chunk_size = V.positive_int("chunk_size", chunk_size)
+    if n_threads is not None:
+        n_threads = V.positive_int("n_threads", n_threads)
+        if n_threads > numba.config.NUMBA_NUM_THREADS:
+            raise ValueError(f"n_threads must be <= {numba.config.NUMBA_NUM_THREADS} (numba's maximum)")
+    dyn = problem.dynamics
+    dt = dyn.dt
+    n_steps = max(1, math.ceil(t_max / dt - 1e-9))
+    save_steps, times = _steps_for(save_times, dt, t_max)
+    be = get_backend(backend)
+    bound_noise = problem.noise.bind(problem.landscape)
+
+    dim, n_save = problem.dim, save_steps.size
+    n_record = min(n_record, n_paths)
+    n_rec_times = n_steps // record_every + 1
+    record = np.full((n_record, n_rec_times if n_record else 0, dim), np.nan)
+    chunk = BLOCK * max(1, math.ceil(min(chunk_size, n_paths) / BLOCK))
+    exit_step = np.empty(n_paths, np.int64)
+    exit_label = np.empty(n_paths, np.int64)
+    diverged_step = np.empty(n_paths, np.int64)
+    samples = np.empty((n_save, n_paths, dim)) if store_samples else None
+    counts, means, m2s = [], [], []
+    n_chunks = math.ceil(n_paths / chunk)
+    show = (n_chunks > 1 and sys.stderr.isatty()) if progress is None else bool(progress)
+    t_start = time.perf_counter()
+    with _threads(n_threads):
+        for c in range(n_chunks):
+            lo, hi = c * chunk, min(n_paths, (c + 1) * chunk)
+            out = ChunkOutput.empty(hi - lo, n_save, dim, record)
+            be.simulate_chunk(problem, bound_noise, lo, out, n_steps, save_steps, seed, n_record,
+                              record_every)
+            exit_step[lo:hi], exit_label[lo:hi] = out.exit_step, out.exit_label
+            diverged_step[lo:hi] = out.diverged_step
+            if store_samples:
+                samples[:, lo:hi] = out.saved.transpose(1, 0, 2)
+            for b in range(0, hi - lo, BLOCK):
+                cnt, mean, m2 = _block_moments(out.saved[b:b + BLOCK])
+                counts.append(cnt), means.append(mean), m2s.append(m2)
+            if show:
+                el = time.perf_counter() - t_start
+                print(f"[optdyn] chunk {c + 1}/{n_chunks}: {hi} paths in {el:.1f} s", file=sys.stderr)
+    if n_save:
+        n_alive, mean, cov = _combine_blocks(counts, means, m2s)
+    else:
+        n_alive, mean, cov = np.zeros(0, np.int64), np.zeros((0, dim)), np.zeros((0, dim, dim))
+    n_div = int(np.count_nonzero(diverged_step >= 0))
+    if n_div:
+        import warnings
+
+        warnings.warn(f"{n_div} of {n_paths} paths diverged (non-finite state); they are counted in "
+                      "result.diverged and excluded from moments", RuntimeWarning, stacklevel=2)
+    metadata = {
+        "seed": seed, "backend": be.name, "precision": "float64", "n_paths": n_paths,
+        "t_max": t_max, "dt": dt, "n_steps": n_steps, "chunk_size": chunk,
+        "n_threads": numba.get_num_threads() if n_threads is None else n_threads,
+        "optdyn_version": _version(), "numpy_version": np.__version__,
+        "numba_version": numba.__version__, "problem": problem.describe(),
+        "wall_time_s": time.perf_counter() - t_start,
+    }
+    return EnsembleResult(
+        times=times, steps=save_steps, n_alive=n_alive, mean=mean, cov=cov, exit_step=exit_step,
+        exit_label=exit_label, diverged_step=diverged_step, dt=dt, n_steps=n_steps, t_max=t_max,
+        samples=samples, trajectories=record if n_record else None,
+        trajectory_times=(np.arange(n_rec_times) * record_every * dt) if n_record else None,
+        metadata=metadata)

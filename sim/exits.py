@@ -1,0 +1,178 @@
+r"""Exit regions: where a path stops and its first-passage (escape) time is recorded.
+
+Each region has a compiled ``label(x, params) -> int``: 0 while the path is inside the domain, a
+positive label naming *which* exit was hit otherwise.  One compiled function per class serves every
+instance (the geometry is in ``params``).
+
+Regions
+-------
+* :class:`BallExit` — leave the ball :math:`\|\theta - c\| < r` (label 1).
+* :class:`SlabExit` — leave :math:`|u^\top(\theta - c)| < w` along a unit direction ``u``
+  (label 1 on the + side, 2 on the − side).  Along an unstable eigen-direction of a saddle this is
+  the escape used by the Theorem 1 scaling check.
+* :class:`HalfSpaceExit` — enter :math:`n^\top \theta \ge b` (label 1).
+* :class:`NoExit` — never exits (moments-only runs).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validation as V
+from ._jit import jit
+
+__all__ = ["ExitRegionBase", "NoExit", "BallExit", "SlabExit", "HalfSpaceExit"]
+
+
+class ExitRegionBase:
+    """Abstract exit region; ``params`` is a flat float array read by :meth:`numba_label`."""
+
+    dim: int | None
+    params: np.ndarray
+
+    def label(self, x) -> np.ndarray:  # pragma: no cover - abstract
+        """NumPy labels for points ``(..., dim)``: 0 inside, >0 for the exit hit."""
+        raise NotImplementedError
+
+    @classmethod
+    def numba_label(cls):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def check_start(self, x0: np.ndarray) -> None:
+        """Raise if the start ``x0`` already lies in the exit region."""
+        if self.dim is not None and x0.shape[-1] != self.dim:
+            raise ValueError(f"exit region has dimension {self.dim} but x0 has dimension {x0.shape[-1]}")
+        lab = np.asarray(self.label(x0))
+        if np.any(lab != 0):
+            raise ValueError(f"x0 lies in the exit region {self!r}: the start must be inside the domain")
+
+    def describe(self) -> dict:
+        return {"class": type(self).__name__, "params": self.params.tolist()}
+
+
+@jit
+def _no_exit(x, p):
+    return 0
+
+
+class NoExit(ExitRegionBase):
+    """No exit region: every path runs to ``t_max``."""
+
+    dim = None
+    params = np.zeros(1)
+
+    def label(self, x):
+        return np.zeros(np.shape(x)[:-1], dtype=np.int64)
+
+    @classmethod
+    def numba_label(cls):
+        return _no_exit
+
+    def __repr__(self):
+        return "NoExit()"
+
+
+@jit
+def _ball_label(x, p):
+    r = p[0]
+    acc = 0.0
+    for i in range(x.shape[0]):
+        d = x[i] - p[1 + i]
+        acc += d * d
+    return 1 if acc >= r * r else 0
+
+
+class BallExit(ExitRegionBase):
+    r"""Exit when :math:`\|\theta - c\| \ge r`."""
+
+    def __init__(self, center, radius: float):
+        c = V.finite_array("center", center, ndim=1)
+        self.dim = c.size
+        self.center = c
+        self.radius = V.positive("radius", radius)
+        self.params = np.concatenate([[self.radius], c])
+
+    def label(self, x):
+        d = np.asarray(x, dtype=float) - self.center
+        return (np.einsum("...i,...i->...", d, d) >= self.radius**2).astype(np.int64)
+
+    @classmethod
+    def numba_label(cls):
+        return _ball_label
+
+    def __repr__(self):
+        return f"BallExit(center={self.center.tolist()}, radius={self.radius})"
+
+
+@jit
+def _slab_label(x, p):
+    n = x.shape[0]
+    w = p[0]
+    s = 0.0
+    for i in range(n):
+        s += p[1 + n + i] * (x[i] - p[1 + i])
+    if s >= w:
+        return 1
+    if s <= -w:
+        return 2
+    return 0
+
+
+class SlabExit(ExitRegionBase):
+    r"""Exit when :math:`|u^\top(\theta - c)| \ge w` (label 1 for the + side, 2 for the − side).
+
+    ``direction`` is normalised to unit length.
+    """
+
+    def __init__(self, center, direction, half_width: float):
+        c = V.finite_array("center", center, ndim=1)
+        u = V.vector("direction", direction, c.size)
+        norm = np.linalg.norm(u)
+        if norm == 0:
+            raise ValueError("direction must be a non-zero vector")
+        self.dim = c.size
+        self.center, self.direction = c, u / norm
+        self.half_width = V.positive("half_width", half_width)
+        self.params = np.concatenate([[self.half_width], c, self.direction])
+
+    def label(self, x):
+        s = (np.asarray(x, dtype=float) - self.center) @ self.direction
+        return np.where(s >= self.half_width, 1, np.where(s <= -self.half_width, 2, 0)).astype(np.int64)
+
+    @classmethod
+    def numba_label(cls):
+        return _slab_label
+
+    def __repr__(self):
+        return (f"SlabExit(center={self.center.tolist()}, direction={self.direction.tolist()}, "
+                f"half_width={self.half_width})")
+
+
+@jit
+def _halfspace_label(x, p):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += p[1 + i] * x[i]
+    return 1 if s >= p[0] else 0
+
+
+class HalfSpaceExit(ExitRegionBase):
+    r"""Exit when :math:`n^\top \theta \ge b` (``normal`` need not be unit length)."""
+
+    def __init__(self, normal, offset: float):
+        nv = V.finite_array("normal", normal, ndim=1)
+        if not np.any(nv):
+            raise ValueError("normal must be a non-zero vector")
+        self.dim = nv.size
+        self.normal = nv
+        self.offset = float(V.finite_array("offset", offset, ndim=0))
+        self.params = np.concatenate([[self.offset], nv])
+
+    def label(self, x):
+        return ((np.asarray(x, dtype=float) @ self.normal) >= self.offset).astype(np.int64)
+
+    @classmethod
+    def numba_label(cls):
+        return _halfspace_label
+
+    def __repr__(self):
+        return f"HalfSpaceExit(normal={self.normal.tolist()}, offset={self.offset})"

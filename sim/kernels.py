@@ -1,0 +1,86 @@
+r"""The numba ensemble kernel and the ``"numba"`` backend.
+
+One kernel factory, :func:`make_ensemble_kernel`, composes a dynamics step with an exit test.  The
+compiled kernel runs paths in parallel (``prange``); each path draws from its own stream
+(:mod:`sim.rng`), stops at its first passage into the exit region (cost ∝ the sum of the paths'
+durations, not the maximum), is marked diverged at the first non-finite coordinate, saves its state
+at the requested steps and, for the first ``n_record`` paths, its trajectory.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from ._jit import jit, prange
+from .rng import fill_normals, seed_state
+
+__all__ = ["make_ensemble_kernel", "NumbaBackend"]
+
+
+@lru_cache(maxsize=None)
+def make_ensemble_kernel(step, exit_label):
+    """Compile the ensemble kernel for one (dynamics step, exit test) pair."""
+
+    @jit(parallel=True)
+    def kernel(x0, aux0, n_steps, save_steps, lp, nzp, dp, ep, seed, path_start,
+               saved, exit_step, exit_lab, diverged_step, n_record, record_every, record):
+        n_paths = saved.shape[0]
+        dim = x0.shape[0]
+        n_save = save_steps.shape[0]
+        for p in prange(n_paths):
+            gp = path_start + p
+            s = np.empty(4, np.uint64)
+            seed_state(seed, gp, s)
+            spare = np.zeros(2)
+            x = x0.copy()
+            aux = aux0.copy()
+            z = np.empty(dim)
+            g = np.empty(dim)
+            xi = np.empty(dim)
+            recording = gp < n_record
+            j = 0
+            while j < n_save and save_steps[j] == 0:
+                saved[p, j, :] = x
+                j += 1
+            if recording:
+                record[gp, 0, :] = x
+            for k in range(1, n_steps + 1):
+                fill_normals(s, spare, z)
+                step(x, aux, z, k, lp, nzp, dp, g, xi)
+                bad = False
+                for i in range(dim):
+                    if not np.isfinite(x[i]):
+                        bad = True
+                if bad:
+                    diverged_step[p] = k
+                    break
+                while j < n_save and save_steps[j] == k:
+                    saved[p, j, :] = x
+                    j += 1
+                if recording and k % record_every == 0:
+                    record[gp, k // record_every, :] = x
+                lab = exit_label(x, ep)
+                if lab != 0:
+                    exit_step[p] = k
+                    exit_lab[p] = lab
+                    break
+
+    return kernel
+
+
+class NumbaBackend:
+    """The default backend: compiled, parallel over paths."""
+
+    name = "numba"
+
+    def simulate_chunk(self, problem, bound_noise, path_start, out, n_steps, save_steps, seed,
+                       n_record, record_every):
+        lf = problem.landscape.numba_functions()
+        step = type(problem.dynamics).make_step(lf.gradient, bound_noise.apply)
+        kernel = make_ensemble_kernel(step, type(problem.exit).numba_label())
+        kernel(problem.x0, problem.initial_state, np.int64(n_steps), save_steps,
+               problem.landscape.params, bound_noise.params, problem.dynamics.params,
+               problem.exit.params, np.uint64(seed), np.int64(path_start), out.saved,
+               out.exit_step, out.exit_label, out.diverged_step, np.int64(n_record),
+               np.int64(record_every), out.record)

@@ -1,0 +1,94 @@
+r"""Exact moments of linear-Gaussian models: the "exact model" of THEORY.md §7 at saddles.
+
+* :func:`linear_sde_moments` — :math:`dX = (AX + b)\,dt + dM`, :math:`d\langle M\rangle = Q\,dt`
+  (any :math:`A`, constant :math:`Q`): mean by an augmented matrix exponential, covariance by Van
+  Loan's block exponential, :math:`\Sigma(t) = e^{At}\Sigma_0 e^{A^\top t} + \int_0^t e^{As} Q e^{A^\top s} ds`.
+* :func:`affine_recursion_moments` — :math:`x_{k+1} = F x_k + b + \epsilon_k`,
+  :math:`\operatorname{Cov}\epsilon_k = Q`: the exact mean/covariance recursion (discrete SGD on a
+  quadratic, or the Euler–Maruyama scheme itself).
+* :func:`exact_sde_moments`, :func:`exact_scheme_moments` — the same for a :class:`~sim.Problem`.
+
+References
+----------
+C. F. Van Loan, "Computing integrals involving the matrix exponential", IEEE TAC 23 (1978).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import expm
+
+from . import _validation as V
+
+__all__ = ["linear_sde_moments", "affine_recursion_moments", "exact_sde_moments",
+           "exact_scheme_moments"]
+
+
+def _check_system(A, b, Q, mean0, cov0):
+    A = V.finite_array("A", A, ndim=2)
+    n = A.shape[0]
+    if A.shape != (n, n):
+        raise ValueError(f"A must be square, got shape {A.shape}")
+    b = np.zeros(n) if b is None else V.vector("b", b, n)
+    Q = V.symmetric_matrix("Q", Q, n)
+    mean0 = V.vector("mean0", mean0, n)
+    cov0 = np.zeros((n, n)) if cov0 is None else V.symmetric_matrix("cov0", cov0, n)
+    return A, b, Q, mean0, cov0
+
+
+def linear_sde_moments(A, b, Q, mean0, cov0, times):
+    """Exact mean ``(n_t, n)`` and covariance ``(n_t, n, n)`` of a linear SDE at ``times``."""
+    A, b, Q, mean0, cov0 = _check_system(A, b, Q, mean0, cov0)
+    t = np.atleast_1d(V.finite_array("times", times))
+    if np.any(t < 0):
+        raise ValueError("times must be >= 0")
+    n = A.shape[0]
+    means, covs = np.empty((t.size, n)), np.empty((t.size, n, n))
+    aug = np.zeros((n + 1, n + 1))
+    aug[:n, :n], aug[:n, n] = A, b
+    vl = np.zeros((2 * n, 2 * n))
+    vl[:n, :n], vl[:n, n:], vl[n:, n:] = -A, Q, A.T
+    for i, ti in enumerate(t):
+        e = expm(aug * ti)
+        means[i] = e[:n, :n] @ mean0 + e[:n, n]
+        f = expm(vl * ti)
+        phi = f[n:, n:].T  # e^{At}
+        c = phi @ cov0 @ phi.T + phi @ f[:n, n:]
+        covs[i] = 0.5 * (c + c.T)
+    return means, covs
+
+
+def affine_recursion_moments(F, b, Q, mean0, cov0, steps):
+    """Exact mean and covariance of ``x_{k+1} = F x_k + b + eps`` at the given step indices."""
+    F, b, Q, mean0, cov0 = _check_system(F, b, Q, mean0, cov0)
+    steps = np.atleast_1d(np.asarray(steps))
+    if steps.ndim != 1 or not np.issubdtype(steps.dtype, np.integer) or np.any(steps < 0):
+        raise ValueError("steps must be a 1-D array of non-negative integers")
+    order = np.argsort(steps)
+    n = F.shape[0]
+    means, covs = np.empty((steps.size, n)), np.empty((steps.size, n, n))
+    m, c, k = mean0.copy(), cov0.copy(), 0
+    for i in order:
+        while k < steps[i]:
+            m = F @ m + b
+            c = F @ c @ F.T + Q
+            k += 1
+        means[i], covs[i] = m, 0.5 * (c + c.T)
+    return means, covs
+
+
+def exact_sde_moments(problem, times):
+    """Exact moments of the continuous model of ``problem`` (its dynamics must be an SDE with a
+    ``linear_sde`` form: a quadratic landscape and position-independent noise)."""
+    dyn = problem.dynamics
+    if not hasattr(dyn, "linear_sde"):
+        raise ValueError(f"{type(dyn).__name__} has no continuous linear form; use "
+                         "exact_scheme_moments for a discrete update")
+    A, b, Q = dyn.linear_sde(problem.landscape, problem.noise)
+    return linear_sde_moments(A, b, Q, problem.x0, None, times)
+
+
+def exact_scheme_moments(problem, steps):
+    """Exact moments of what the kernels simulate for ``problem`` (discrete optimizer or the
+    Euler–Maruyama scheme of an SDE), at step indices ``steps``."""
+    F, b, Q = problem.dynamics.affine_model(problem.landscape, problem.noise)
+    return affine_recursion_moments(F, b, Q, problem.x0, None, steps)

@@ -1,0 +1,165 @@
+r"""Gradient-noise models :math:`C(\theta)` (THEORY.md §2).
+
+A stochastic gradient is :math:`g = \nabla L(\theta) + \xi` with :math:`\xi = C(\theta)^{1/2} z`,
+:math:`z \sim N(0, I)`, where :math:`C^{1/2}` is the *symmetric* square root, so anisotropic and
+rotated covariances are sampled exactly.
+
+Binding a noise model to a landscape (:meth:`NoiseBase.bind`) yields a :class:`BoundNoise`: the
+compiled function ``apply(x, z, landscape_params, noise_params, out)`` (``out = C(x)^{1/2} z``) and
+its parameter array.  When :math:`C` does not depend on position (white noise, or Hessian noise on a
+quadratic landscape) the factor is computed once and the kernel only does a matrix–vector product.
+
+References
+----------
+THEORY.md §2; Xie, Sato, Sugiyama, "A Diffusion Theory for Deep Learning Dynamics", arXiv 2002.03495
+(gradient-noise covariance :math:`\approx H/B` near critical points).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from . import _validation as V
+from ._jit import jit
+from .landscapes import LandscapeBase
+
+__all__ = ["NoiseBase", "HessianNoise", "WhiteNoise", "BoundNoise", "abs_sqrt"]
+
+
+def abs_sqrt(h: np.ndarray, scale: float = 1.0, floor: float = 0.0) -> np.ndarray:
+    r"""Symmetric square root of :math:`([H]^+ + h_{min} I)\,\mathrm{scale}`, vectorised over ``(..., n, n)``.
+
+    :math:`[H]^+ = U|\Lambda|U^\top`, so the result is :math:`U (|\Lambda| + h_{min})^{1/2} U^\top \sqrt{\mathrm{scale}}`.
+    """
+    lam, u = np.linalg.eigh(h)
+    root = np.sqrt((np.abs(lam) + floor) * scale)
+    return np.einsum("...ij,...j,...kj->...ik", u, root, u)
+
+
+@dataclass(frozen=True)
+class BoundNoise:
+    """A noise model bound to a landscape: what a kernel needs."""
+
+    apply: object  # apply(x, z, landscape_params, noise_params, out)
+    params: np.ndarray
+    constant: bool  # True when C does not depend on position
+
+
+@jit
+def _apply_constant_factor(x, z, lp, nzp, out):
+    n = z.shape[0]
+    for i in range(n):
+        acc = 0.0
+        for j in range(n):
+            acc += nzp[i * n + j] * z[j]
+        out[i] = acc
+
+
+@lru_cache(maxsize=None)
+def _make_apply_hessian_factor(hessian_fn):
+    """Kernel function computing ``([H(x)]^+ + floor)^{1/2} z / sqrt(B)`` by an eigen-decomposition."""
+
+    @jit
+    def apply(x, z, lp, nzp, out):
+        n = x.shape[0]
+        h = np.empty((n, n))
+        hessian_fn(x, lp, h)
+        lam, u = np.linalg.eigh(h)
+        inv_b = nzp[0]
+        floor = nzp[1]
+        for k in range(n):
+            proj = 0.0
+            for j in range(n):
+                proj += u[j, k] * z[j]
+            lam[k] = np.sqrt((abs(lam[k]) + floor) * inv_b) * proj
+        for i in range(n):
+            acc = 0.0
+            for k in range(n):
+                acc += u[i, k] * lam[k]
+            out[i] = acc
+
+    return apply
+
+
+class NoiseBase:
+    """Abstract gradient-noise model."""
+
+    def covariance(self, x, landscape: LandscapeBase) -> np.ndarray:  # pragma: no cover
+        """:math:`C(x)` for points ``x`` of shape ``(..., dim)`` → ``(..., dim, dim)``."""
+        raise NotImplementedError
+
+    def sqrt_covariance(self, x, landscape: LandscapeBase) -> np.ndarray:  # pragma: no cover
+        """Symmetric square root of :math:`C(x)`, shape ``(..., dim, dim)``."""
+        raise NotImplementedError
+
+    def bind(self, landscape: LandscapeBase) -> BoundNoise:  # pragma: no cover
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        return {"class": type(self).__name__}
+
+
+class HessianNoise(NoiseBase):
+    r"""Hessian-dependent noise :math:`C(\theta) = ([H(\theta)]^+ + h_{min} I)/B` (THEORY.md §2).
+
+    Parameters
+    ----------
+    batch_size : float
+        :math:`B > 0` (a positive real: it only sets the noise scale).
+    floor : float
+        :math:`h_{min} \ge 0`, needed where :math:`|H|` vanishes (inflection points).
+    """
+
+    def __init__(self, batch_size: float, floor: float = 0.0):
+        self.batch_size = V.positive("batch_size", batch_size)
+        self.floor = V.positive("floor", floor, allow_zero=True)
+
+    def covariance(self, x, landscape):
+        h = landscape.hessian(x)
+        lam, u = np.linalg.eigh(h)
+        return np.einsum("...ij,...j,...kj->...ik", u, (np.abs(lam) + self.floor) / self.batch_size, u)
+
+    def sqrt_covariance(self, x, landscape):
+        return abs_sqrt(landscape.hessian(x), 1.0 / self.batch_size, self.floor)
+
+    def bind(self, landscape):
+        if landscape.constant_hessian:
+            s = self.sqrt_covariance(np.zeros(landscape.dim), landscape)
+            return BoundNoise(_apply_constant_factor, np.ascontiguousarray(s).ravel(), True)
+        apply = _make_apply_hessian_factor(landscape.numba_functions().hessian)
+        return BoundNoise(apply, np.array([1.0 / self.batch_size, self.floor]), False)
+
+    def describe(self):
+        return {**super().describe(), "batch_size": self.batch_size, "floor": self.floor}
+
+    def __repr__(self):
+        return f"HessianNoise(batch_size={self.batch_size}, floor={self.floor})"
+
+
+class WhiteNoise(NoiseBase):
+    r"""Isotropic white noise :math:`C = \sigma^2 I` (the baseline of the diffusion theory)."""
+
+    def __init__(self, sigma: float):
+        self.sigma = V.positive("sigma", sigma, allow_zero=True)
+
+    def _eye(self, x, landscape):
+        x = landscape._points(x)
+        return np.broadcast_to(np.eye(landscape.dim), x.shape[:-1] + (landscape.dim,) * 2).copy()
+
+    def covariance(self, x, landscape):
+        return self.sigma**2 * self._eye(x, landscape)
+
+    def sqrt_covariance(self, x, landscape):
+        return self.sigma * self._eye(x, landscape)
+
+    def bind(self, landscape):
+        s = self.sigma * np.eye(landscape.dim)
+        return BoundNoise(_apply_constant_factor, s.ravel(), True)
+
+    def describe(self):
+        return {**super().describe(), "sigma": self.sigma}
+
+    def __repr__(self):
+        return f"WhiteNoise(sigma={self.sigma})"
