@@ -1,0 +1,54 @@
+import warnings
+
+import numpy as np
+import pytest
+
+import theory
+from theory.core import TheoryEntry, ValidityWarning, lambdify_cached, register, warn_if_large
+
+
+def test_registry_get_and_duplicates():
+    e = theory.get("thm1")
+    assert isinstance(e, TheoryEntry)
+    assert e in theory.entries()
+    assert "thm1" in theory.ids()
+    with pytest.raises(KeyError, match="no theory entry"):
+        theory.get("nope")
+    dup = TheoryEntry(id="thm1", title="x", statement="y")
+    with pytest.raises(ValueError, match="already registered"):
+        register(dup)
+    assert register(e) is e  # re-registering the same object is harmless
+
+
+def test_entries_are_complete():
+    for e in theory.entries():
+        assert e.title and e.statement and e.validity and e.source and e.constants
+        assert e.assumptions and e.formulas and e.functions
+        assert "arXiv" in e.source
+        for f in e.functions.values():
+            assert callable(f) and f.__doc__
+        with pytest.raises(TypeError):
+            e.formulas["new"] = 1  # read-only mapping
+
+
+def test_entry_is_frozen():
+    e = theory.get("thm1")
+    with pytest.raises(AttributeError):
+        e.id = "other"
+
+
+def test_warn_if_large():
+    with pytest.warns(ValidityWarning, match="eps"):
+        assert warn_if_large("eps", [0.01, 0.5], 0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not warn_if_large("eps", [0.01, np.inf], 0.1)
+
+
+def test_lambdify_cached_is_cached():
+    import sympy as sp
+
+    x = sp.Symbol("x")
+    f1 = lambdify_cached(x**2, (x,))
+    assert f1 is lambdify_cached(x**2, [x])
+    assert f1(3.0) == 9.0
