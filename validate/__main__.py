@@ -1,0 +1,5 @@
+import sys
+
+from .cli import validate_main
+
+sys.exit(validate_main())
