@@ -1,0 +1,90 @@
+"""The Theorem 1 checks: they pass on the real model and fail when the prediction is wrong."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import theory.thm1
+import validate.thm1 as vt
+from validate.cli import main, validate_main
+from validate.records import FAIL, PASS, Settings
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(out=str(tmp_path), seed=3)
+
+
+def test_cli_quick_thm1_passes_and_writes_report(tmp_path, capsys):
+    code = validate_main(["--only", "thm1", "--out", str(tmp_path), "--seed", "1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "thm1" in out and "FAIL" not in out
+    data = json.loads((tmp_path / "results.json").read_text())
+    comparisons = {r["comparison"] for r in data["records"]}
+    # the three comparisons of THEORY.md §7 plus the scaling law are all present
+    assert any(c.startswith("SDE sim") for c in comparisons)
+    assert "closed form vs exact" in comparisons
+    assert any(c.startswith("SGD sim") for c in comparisons) and "discrete vs SDE" in comparisons
+    assert "scaling law" in comparisons
+    assert all(r["verdict"] == PASS for r in data["records"])
+    report = (tmp_path / "report.md").read_text()
+    assert "tolerance" in report and "figures/thm1_escape_scaling.png" in report
+    for name in ("thm1_variances", "thm1_marginals", "thm1_discrete_gap", "thm1_escape_scaling"):
+        assert (tmp_path / "figures" / f"{name}.png").stat().st_size > 1000
+
+
+def test_moment_check_fails_on_wrong_covariance(settings):
+    """A 10 % error in the predicted covariance is far outside 4 SE at the quick size."""
+    import sim
+
+    prob = vt.problem(sim.SGD(vt.LR))
+    res = sim.run_ensemble(prob, 20_000, 1.0, save_times=[0.5, 1.0], seed=2)
+    mean, cov = sim.exact_scheme_moments(prob, res.steps)
+    good = vt._moment_records(res, mean, cov, 0 * mean, 0 * cov, "x")
+    bad = vt._moment_records(res, mean, 1.1 * cov, 0 * mean, 0 * cov, "x")
+    assert [r.verdict for r in good] == [PASS, PASS]
+    assert [r.verdict for r in bad] == [FAIL, FAIL]
+
+
+def test_closed_form_check_fails_on_wrong_formula(settings, monkeypatch):
+    real = theory.thm1.covariance
+    monkeypatch.setattr(theory.thm1, "covariance", lambda *a, **k: 1.001 * real(*a, **k))
+    (rec,) = vt.check_closed_form(settings)
+    assert rec.verdict == FAIL
+
+
+def test_scaling_check_fails_on_wrong_exponent(settings, monkeypatch):
+    monkeypatch.setattr(theory.thm1, "escape_time_exponent", lambda: -0.5)
+    (rec,) = vt.check_escape_scaling(settings)
+    assert rec.verdict == FAIL and abs(rec.measured + 1) < 0.05
+
+
+def test_gap_order_is_one():
+    """Gap = a η + b η² + …: the local slope s(η) → 1 and |s − 1| halves with each halving of η."""
+    lrs = vt.LR * 2.0 ** -np.arange(5)
+    gaps = vt.discrete_sde_gap(lrs)
+    assert np.all(np.diff(gaps) < 0)  # shrinks as η → 0
+    s = np.diff(np.log(gaps)) / np.diff(np.log(lrs))
+    dev = np.abs(s - 1)
+    # first-order convergence of the slope: successive deviations shrink by 2 (+- 10 %: the O(η²) term)
+    np.testing.assert_allclose(dev[:-1] / dev[1:], 2.0, rtol=0.1)
+
+
+def test_crashing_check_is_a_failure(monkeypatch, tmp_path, capsys):
+    def boom(settings):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(vt, "CHECKS", (boom,))
+    code = validate_main(["--only", "thm1", "--out", str(tmp_path)])
+    assert code == 1
+    assert "kaboom" in (tmp_path / "report.md").read_text()
+
+
+def test_cli_errors(tmp_path, capsys):
+    assert validate_main(["--only", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown result id" in capsys.readouterr().err
+    assert main(["frobnicate"]) == 2
+    assert main(["validate", "--list"]) == 0
+    assert "thm1" in capsys.readouterr().out
