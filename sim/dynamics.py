@@ -9,7 +9,9 @@ A dynamics object says *what* update a path performs each step; the ensemble ker
   this step, ``k`` the 1-based step index, ``lp``/``nzp``/``dp`` the landscape, noise and dynamics
   parameters, ``g`` and ``xi`` scratch vectors;
 * ``numpy_step(x, aux, z, k, landscape, noise)``: the same update vectorised over paths, written
-  independently with the landscapes' and noise models' NumPy methods (the reference backend);
+  independently with the landscapes' and noise models' NumPy methods (the reference backend).  It
+  uses only operations NumPy and torch share (see :mod:`sim._xp`), so the torch backend runs it on
+  tensors unchanged;
 * ``affine_model(landscape, noise)``: on a quadratic landscape with position-independent noise the
   update is affine, :math:`x_{k+1} = F x_k + b + \epsilon_k`, :math:`\operatorname{Cov}\epsilon = Q`;
   this gives the exact moments of what the kernel simulates (:mod:`sim.linear`).
@@ -114,8 +116,7 @@ class SGD(DynamicsBase):
         return _make_sgd_step(gradient_fn, noise_fn)
 
     def numpy_step(self, x, aux, z, k, landscape, noise):
-        xi = np.einsum("pij,pj->pi", noise.sqrt_covariance(x, landscape), z)
-        return x - self.lr * (landscape.gradient(x) + xi), aux
+        return x - self.lr * (landscape.gradient(x) + noise.apply(x, z, landscape)), aux
 
     def affine_model(self, landscape, noise):
         h, c, cov = _quadratic_parts(landscape, noise)
@@ -172,7 +173,7 @@ class SGDLangevin(DynamicsBase):
         return _make_sgd_langevin_step(gradient_fn, noise_fn)
 
     def numpy_step(self, x, aux, z, k, landscape, noise):
-        xi = np.einsum("pij,pj->pi", noise.sqrt_covariance(x, landscape), z)
+        xi = noise.apply(x, z, landscape)
         return x - landscape.gradient(x) * self.dt - np.sqrt(self.lr * self.dt) * xi, aux
 
     def affine_model(self, landscape, noise):

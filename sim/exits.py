@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validation as V
+from . import _xp
 from ._jit import jit
 
 __all__ = ["ExitRegionBase", "NoExit", "BallExit", "SlabExit", "HalfSpaceExit"]
@@ -30,7 +31,7 @@ class ExitRegionBase:
     params: np.ndarray
 
     def label(self, x) -> np.ndarray:  # pragma: no cover - abstract
-        """NumPy labels for points ``(..., dim)``: 0 inside, >0 for the exit hit."""
+        """Integer labels for points ``(..., dim)`` (NumPy or torch): 0 inside, >0 for the exit hit."""
         raise NotImplementedError
 
     @classmethod
@@ -41,7 +42,7 @@ class ExitRegionBase:
         """Raise if the start ``x0`` already lies in the exit region."""
         if self.dim is not None and x0.shape[-1] != self.dim:
             raise ValueError(f"exit region has dimension {self.dim} but x0 has dimension {x0.shape[-1]}")
-        lab = np.asarray(self.label(x0))
+        lab = np.asarray(self.label(np.asarray(x0, dtype=float)))
         if np.any(lab != 0):
             raise ValueError(f"x0 lies in the exit region {self!r}: the start must be inside the domain")
 
@@ -61,7 +62,7 @@ class NoExit(ExitRegionBase):
     params = np.zeros(1)
 
     def label(self, x):
-        return np.zeros(np.shape(x)[:-1], dtype=np.int64)
+        return (x[..., 0] != x[..., 0]) * 0  # zeros in x's namespace (NaN-safe)
 
     @classmethod
     def numba_label(cls):
@@ -92,8 +93,8 @@ class BallExit(ExitRegionBase):
         self.params = np.concatenate([[self.radius], c])
 
     def label(self, x):
-        d = np.asarray(x, dtype=float) - self.center
-        return (np.einsum("...i,...i->...", d, d) >= self.radius**2).astype(np.int64)
+        d = x - _xp.asarray_like(self.center, x)
+        return ((d * d).sum(axis=-1) >= self.radius**2) * 1
 
     @classmethod
     def numba_label(cls):
@@ -135,8 +136,8 @@ class SlabExit(ExitRegionBase):
         self.params = np.concatenate([[self.half_width], c, self.direction])
 
     def label(self, x):
-        s = (np.asarray(x, dtype=float) - self.center) @ self.direction
-        return np.where(s >= self.half_width, 1, np.where(s <= -self.half_width, 2, 0)).astype(np.int64)
+        s = ((x - _xp.asarray_like(self.center, x)) * _xp.asarray_like(self.direction, x)).sum(axis=-1)
+        return (s >= self.half_width) * 1 + (s <= -self.half_width) * 2
 
     @classmethod
     def numba_label(cls):
@@ -168,7 +169,7 @@ class HalfSpaceExit(ExitRegionBase):
         self.params = np.concatenate([[self.offset], nv])
 
     def label(self, x):
-        return ((np.asarray(x, dtype=float) @ self.normal) >= self.offset).astype(np.int64)
+        return ((x * _xp.asarray_like(self.normal, x)).sum(axis=-1) >= self.offset) * 1
 
     @classmethod
     def numba_label(cls):

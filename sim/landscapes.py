@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validation as V
+from . import _xp
 from ._jit import jit
 
 __all__ = ["LandscapeBase", "QuadraticSaddle", "random_rotation"]
@@ -54,9 +55,9 @@ class LandscapeBase:
     def numba_functions(cls) -> LandscapeFunctions:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _points(self, x) -> np.ndarray:
-        a = np.asarray(x, dtype=np.float64)
-        if a.shape[-1:] != (self.dim,):
+    def _points(self, x):
+        a = x if _xp.is_torch(x) else np.asarray(x, dtype=np.float64)
+        if tuple(a.shape[-1:]) != (self.dim,):
             raise ValueError(f"x must have shape (..., {self.dim}), got {a.shape}")
         return a
 
@@ -141,15 +142,18 @@ class QuadraticSaddle(LandscapeBase):
         return cls(lam, rotation=u, center=center, value_at_center=value_at_center)
 
     def value(self, x):
-        d = self._points(x) - self.center
-        return self.value_at_center + 0.5 * np.einsum("...i,ij,...j->...", d, self.H, d)
+        x = self._points(x)
+        d = x - _xp.asarray_like(self.center, x)
+        return self.value_at_center + 0.5 * ((d @ _xp.asarray_like(self.H, x)) * d).sum(axis=-1)
 
     def gradient(self, x):
-        return (self._points(x) - self.center) @ self.H.T
+        x = self._points(x)
+        return _xp.matvec_rows(x - _xp.asarray_like(self.center, x), self.H)
 
     def hessian(self, x):
         x = self._points(x)
-        return np.broadcast_to(self.H, x.shape[:-1] + (self.dim, self.dim)).copy()
+        xp = _xp.namespace(x)
+        return _xp.copy(xp.broadcast_to(_xp.asarray_like(self.H, x), tuple(x.shape[:-1]) + (self.dim, self.dim)))
 
     @classmethod
     def numba_functions(cls) -> LandscapeFunctions:

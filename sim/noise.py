@@ -22,20 +22,23 @@ from functools import lru_cache
 import numpy as np
 
 from . import _validation as V
+from . import _xp
 from ._jit import jit
 from .landscapes import LandscapeBase
 
 __all__ = ["NoiseBase", "HessianNoise", "WhiteNoise", "BoundNoise", "abs_sqrt"]
 
 
-def abs_sqrt(h: np.ndarray, scale: float = 1.0, floor: float = 0.0) -> np.ndarray:
+def abs_sqrt(h, scale: float = 1.0, floor: float = 0.0):
     r"""Symmetric square root of :math:`([H]^+ + h_{min} I)\,\mathrm{scale}`, vectorised over ``(..., n, n)``.
 
     :math:`[H]^+ = U|\Lambda|U^\top`, so the result is :math:`U (|\Lambda| + h_{min})^{1/2} U^\top \sqrt{\mathrm{scale}}`.
+    NumPy arrays or torch tensors.
     """
-    lam, u = np.linalg.eigh(h)
-    root = np.sqrt((np.abs(lam) + floor) * scale)
-    return np.einsum("...ij,...j,...kj->...ik", u, root, u)
+    xp = _xp.namespace(h)
+    lam, u = xp.linalg.eigh(h)
+    root = xp.sqrt((xp.abs(lam) + floor) * scale)
+    return xp.einsum("...ij,...j,...kj->...ik", u, root, u)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,22 @@ class NoiseBase:
     def bind(self, landscape: LandscapeBase) -> BoundNoise:  # pragma: no cover
         raise NotImplementedError
 
+    def apply(self, x, z, landscape: LandscapeBase):
+        """:math:`C(x)^{1/2} z` for paths ``x``, ``z`` of shape ``(n_paths, dim)`` (NumPy or torch).
+
+        The vectorised reference of the compiled ``BoundNoise.apply``; a position-independent factor
+        is computed once (:meth:`constant_factor`), otherwise at every point.
+        """
+        s = self.constant_factor(landscape)
+        if s is not None:
+            return _xp.matvec_rows(z, s)
+        xp = _xp.namespace(x)
+        return xp.einsum("pij,pj->pi", self.sqrt_covariance(x, landscape), z)
+
+    def constant_factor(self, landscape: LandscapeBase):
+        """The symmetric :math:`C^{1/2}` when it does not depend on position, else ``None``."""
+        return None
+
     def describe(self) -> dict:
         return {"class": type(self).__name__}
 
@@ -118,16 +137,26 @@ class HessianNoise(NoiseBase):
 
     def covariance(self, x, landscape):
         h = landscape.hessian(x)
-        lam, u = np.linalg.eigh(h)
-        return np.einsum("...ij,...j,...kj->...ik", u, (np.abs(lam) + self.floor) / self.batch_size, u)
+        xp = _xp.namespace(h)
+        lam, u = xp.linalg.eigh(h)
+        return xp.einsum("...ij,...j,...kj->...ik", u, (xp.abs(lam) + self.floor) / self.batch_size, u)
 
     def sqrt_covariance(self, x, landscape):
         return abs_sqrt(landscape.hessian(x), 1.0 / self.batch_size, self.floor)
 
+    def constant_factor(self, landscape):
+        if not landscape.constant_hessian:
+            return None
+        key = id(landscape)
+        if getattr(self, "_factor_key", None) != key:
+            self._factor = np.ascontiguousarray(self.sqrt_covariance(np.zeros(landscape.dim), landscape))
+            self._factor_key, self._factor_landscape = key, landscape
+        return self._factor
+
     def bind(self, landscape):
-        if landscape.constant_hessian:
-            s = self.sqrt_covariance(np.zeros(landscape.dim), landscape)
-            return BoundNoise(_apply_constant_factor, np.ascontiguousarray(s).ravel(), True)
+        s = self.constant_factor(landscape)
+        if s is not None:
+            return BoundNoise(_apply_constant_factor, s.ravel(), True)
         apply = _make_apply_hessian_factor(landscape.numba_functions().hessian)
         return BoundNoise(apply, np.array([1.0 / self.batch_size, self.floor]), False)
 
@@ -146,7 +175,12 @@ class WhiteNoise(NoiseBase):
 
     def _eye(self, x, landscape):
         x = landscape._points(x)
-        return np.broadcast_to(np.eye(landscape.dim), x.shape[:-1] + (landscape.dim,) * 2).copy()
+        xp = _xp.namespace(x)
+        eye = _xp.asarray_like(np.eye(landscape.dim), x)
+        return _xp.copy(xp.broadcast_to(eye, tuple(x.shape[:-1]) + (landscape.dim,) * 2))
+
+    def constant_factor(self, landscape):
+        return self.sigma * np.eye(landscape.dim)
 
     def covariance(self, x, landscape):
         return self.sigma**2 * self._eye(x, landscape)
@@ -155,8 +189,7 @@ class WhiteNoise(NoiseBase):
         return self.sigma * self._eye(x, landscape)
 
     def bind(self, landscape):
-        s = self.sigma * np.eye(landscape.dim)
-        return BoundNoise(_apply_constant_factor, s.ravel(), True)
+        return BoundNoise(_apply_constant_factor, self.constant_factor(landscape).ravel(), True)
 
     def describe(self):
         return {**super().describe(), "sigma": self.sigma}
