@@ -445,6 +445,69 @@ def _cross_axis_triplets(n_a, n_o, stride_a, stride_o, h_a, h_o, c_face, c_node,
     return pos
 
 
+@jit
+def _kappa_face_weights(kappa):
+    """Weights of (far upwind, upwind, downwind) cells in the kappa-scheme face value."""
+    return -(1.0 - kappa) / 4.0, 1.0 - (1.0 + kappa) / 4.0 + (1.0 - kappa) / 4.0, (1.0 + kappa) / 4.0
+
+
+@jit
+def _transport_axis_triplets(n_a, n_o, stride_a, stride_o, h, v_face, kappa, bc_lo, bc_hi,
+                             rows, cols, vals, pos):
+    """Entries of the pure transport flux ``J = v P`` along one axis by the upwind-biased kappa-scheme.
+
+    Face value for ``v > 0``: ``P_L + (1+kappa)/4 (P_R - P_L) + (1-kappa)/4 (P_L - P_LL)`` (mirror for
+    ``v < 0``); ``kappa = 1/3`` is third order for the flux (second order overall), ``kappa = -1`` is
+    second-order upwind.  Where a stencil cell is missing (walls) it falls back to first-order upwind.
+    Absorbing walls: outflow only; reflecting walls: no flux.  Not monotone (no limiter: the operator
+    must stay linear), so positivity is not guaranteed; mass is conserved exactly.
+    """
+    inv_h = 1.0 / h
+    w_far, w_up, w_down = _kappa_face_weights(kappa)
+    periodic = bc_lo == 2
+    for o in range(n_o):
+        for f in range(n_a + 1):
+            v = v_face[f, o]
+            if v == 0.0:
+                continue
+            wall = (f == 0 and not periodic) or (f == n_a and not periodic)
+            if f == 0 and periodic:
+                continue  # the periodic face is handled at f == n_a
+            il = f - 1
+            ir = f if f < n_a else 0
+            if wall:
+                if (f == 0 and bc_lo != 1) or (f == n_a and bc_hi != 1):
+                    continue
+                if f == 0 and v < 0.0:  # outflow through the lower wall from cell 0
+                    k = o * stride_o
+                    pos = _add(rows, cols, vals, pos, k, k, v * inv_h)
+                elif f == n_a and v > 0.0:
+                    k = (n_a - 1) * stride_a + o * stride_o
+                    pos = _add(rows, cols, vals, pos, k, k, -v * inv_h)
+                continue
+            if v > 0.0:
+                up, down, far = il, ir, il - 1
+            else:
+                up, down, far = ir, il, ir + 1
+            if periodic:
+                far = far % n_a
+            kl = il * stride_a + o * stride_o
+            kr = ir * stride_a + o * stride_o
+            if 0 <= far < n_a:
+                cells = (far, up, down)
+                weights = (w_far, w_up, w_down)
+            else:
+                cells = (up, up, down)
+                weights = (0.0, 1.0, 0.0)
+            for m in range(3):
+                if weights[m] == 0.0:
+                    continue
+                k = cells[m] * stride_a + o * stride_o
+                pos = _add(rows, cols, vals, pos, kl, k, -v * weights[m] * inv_h)
+                pos = _add(rows, cols, vals, pos, kr, k, v * weights[m] * inv_h)
+    return pos
+
+
 # ----------------------------------------------------------------------------------------------------
 # Assembly
 # ----------------------------------------------------------------------------------------------------
@@ -487,11 +550,16 @@ def _sample_coefficients(drift, diffusion, grid, allow_zero_diagonal=False) -> _
     return _Coefficients(tuple(a_face), tuple(d_face), d_node, tuple(dxy_face))
 
 
-def _assemble(grid, codes, coeffs: _Coefficients, ito: bool) -> sp.csr_matrix:
-    """Forward operator ``A`` (``dP/dt = A P``) from sampled coefficients."""
+def _assemble(grid, codes, coeffs: _Coefficients, ito: bool, transport_kappa: dict | None = None) -> sp.csr_matrix:
+    """Forward operator ``A`` (``dP/dt = A P``) from sampled coefficients.
+
+    ``transport_kappa`` maps an axis with zero diffusion to the kappa of :func:`_transport_axis_triplets`
+    (otherwise the SG flux, which is first-order upwind where the diffusion vanishes).
+    """
+    transport_kappa = transport_kappa or {}
     ndim, shape, N = grid.ndim, grid.shape, int(np.prod(grid.shape))
     has_cross = ndim == 2 and (np.any(coeffs.d_node[:, 0, 1] != 0) or any(np.any(c != 0) for c in coeffs.dxy_face))
-    cap = sum(4 * int(np.prod(_face_shape(grid, k))) for k in range(ndim))
+    cap = sum(6 * int(np.prod(_face_shape(grid, k))) for k in range(ndim))
     if has_cross:
         cap += sum(8 * int(np.prod(_face_shape(grid, k))) for k in range(ndim))
     rows = np.empty(cap, dtype=np.int64)
@@ -501,11 +569,18 @@ def _assemble(grid, codes, coeffs: _Coefficients, ito: bool) -> sp.csr_matrix:
     for k, ax in enumerate(grid.axes):
         n_a, n_o, s_a, s_o = _axis_layout(grid, k)
         fshape = _face_shape(grid, k)
-        pos = _sg_axis_triplets(
-            n_a, n_o, s_a, s_o, ax.h,
-            _axis_first(coeffs.a_face[k], fshape, k), _axis_first(coeffs.d_face[k], fshape, k),
-            _axis_first(coeffs.d_node[:, k, k], shape, k), ito, codes[k][0], codes[k][1],
-            rows, cols, vals, pos)
+        if k in transport_kappa:
+            if np.any(coeffs.d_face[k] != 0):
+                raise ValueError(f"axis {k}: the transport scheme needs zero diffusion along that axis")
+            pos = _transport_axis_triplets(n_a, n_o, s_a, s_o, ax.h, _axis_first(coeffs.a_face[k], fshape, k),
+                                           float(transport_kappa[k]), codes[k][0], codes[k][1],
+                                           rows, cols, vals, pos)
+        else:
+            pos = _sg_axis_triplets(
+                n_a, n_o, s_a, s_o, ax.h,
+                _axis_first(coeffs.a_face[k], fshape, k), _axis_first(coeffs.d_face[k], fshape, k),
+                _axis_first(coeffs.d_node[:, k, k], shape, k), ito, codes[k][0], codes[k][1],
+                rows, cols, vals, pos)
         if has_cross:
             other = 1 - k
             pos = _cross_axis_triplets(
@@ -840,7 +915,11 @@ def _kramers_callables(force, diffusion, mass, friction):
     return drift, diff
 
 
-def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boundaries=("reflecting", "absorbing")):
+THETA_SCHEMES = {"upwind3": 1.0 / 3.0, "upwind2": -1.0, "upwind": None}
+
+
+def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boundaries=("reflecting", "absorbing"),
+                      theta_scheme: str = "upwind3"):
     r"""Forward operator of the Kramers equation on a phase-space grid :math:`(\theta, r)`.
 
     The SDE is :math:`\mathrm{d}\theta = r\,\mathrm{d}t`,
@@ -852,8 +931,12 @@ def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boun
               + \frac{D(\theta)}{M^2}\partial_r^2 P .
 
     The phase-space diffusion matrix :math:`\mathrm{diag}(0, D(\theta)/M^2)` has zero divergence, so the
-    Itô and ddt conventions coincide here.  The transport :math:`r\partial_\theta` is upwinded (first
-    order); the :math:`r`-flux is Scharfetter–Gummel.  An ``"absorbing"`` :math:`\theta` wall removes mass
+    Itô and ddt conventions coincide here.  The transport :math:`r\partial_\theta` is upwinded:
+    ``theta_scheme="upwind3"`` (default) is the upwind-biased :math:`\kappa=1/3` scheme (second order
+    overall, mass-conserving, not monotone), ``"upwind2"`` second-order upwind, ``"upwind"`` first-order
+    upwind (monotone, keeps :math:`P\ge0`, but its numerical diffusion :math:`|r|h_\theta/2` acts like
+    extra temperature and biases escape times exponentially: avoid for MFPTs).  The :math:`r`-flux is
+    Scharfetter–Gummel.  An ``"absorbing"`` :math:`\theta` wall removes mass
     only where :math:`r` points out of the domain (upwind outflow) and injects none: the correct kinetic
     boundary condition.  A ``"reflecting"`` :math:`\theta` wall is zero-flux (particles stop at it until
     the force turns them; put it where the density is negligible).  The :math:`r` walls at
@@ -868,7 +951,10 @@ def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boun
     grid : Grid2D
         Axis 0 is :math:`\theta`, axis 1 is :math:`r` (usually symmetric, :math:`[-r_{\max}, r_{\max}]`).
     theta_boundaries : pair of {"reflecting", "absorbing", "periodic"}
+    theta_scheme : {"upwind3", "upwind2", "upwind"}
     """
+    if theta_scheme not in THETA_SCHEMES:
+        raise ValueError(f"theta_scheme must be one of {tuple(THETA_SCHEMES)}, got {theta_scheme!r}")
     if not isinstance(grid, Grid2D):
         raise TypeError("grid must be a Grid2D over (theta, r)")
     mass = _check_positive("mass", mass)
@@ -878,25 +964,26 @@ def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boun
     coeffs = _sample_coefficients(drift, diff, grid, allow_zero_diagonal=True)
     if np.any(coeffs.d_node[:, 1, 1] <= 0):
         raise ValueError("diffusion must be strictly positive on the theta grid (add a floor)")
-    return _assemble(grid, codes, coeffs, ito=True)
+    kappa = THETA_SCHEMES[theta_scheme]
+    return _assemble(grid, codes, coeffs, ito=True, transport_kappa=None if kappa is None else {0: kappa})
 
 
 def evolve_phase_space_density(force, diffusion, mass, friction, grid: Grid2D, p0, times, *, dt: float,
                                theta_boundaries=("reflecting", "reflecting"), method: str = "tr-bdf2",
-                               normalize: bool = True) -> np.ndarray:
+                               normalize: bool = True, theta_scheme: str = "upwind3") -> np.ndarray:
     """Forward Kramers equation: density on the :math:`(\\theta, r)` grid at ``times``.
 
     See :func:`kramers_generator` for the model and :func:`evolve_density` for ``p0``, ``times``, ``dt``,
     ``method``.  Returns shape ``(n_times,) + grid.shape``.
     """
-    A = kramers_generator(force, diffusion, mass, friction, grid, theta_boundaries)
+    A = kramers_generator(force, diffusion, mass, friction, grid, theta_boundaries, theta_scheme)
     t = _check_times(times)
     return _integrate(A, _initial_density(p0, grid, normalize), t, dt, method).reshape((t.size,) + grid.shape)
 
 
 def mean_first_passage_time_underdamped(force, diffusion, mass, friction, theta_range, theta_boundaries,
                                         n_theta: int, n_r: int, r_max: float | None = None,
-                                        n_sigma: float = 6.0) -> GridMFPTResult:
+                                        n_sigma: float = 6.0, theta_scheme: str = "upwind3") -> GridMFPTResult:
     r"""MFPT of the Kramers dynamics to the absorbing :math:`\theta` wall(s), from the backward equation
 
     .. math:: r\,\partial_\theta T + \frac{F(\theta)-\gamma r}{M}\partial_r T
@@ -918,6 +1005,10 @@ def mean_first_passage_time_underdamped(force, diffusion, mass, friction, theta_
     r_max : float, optional
         Velocity cut-off; default :func:`default_r_max` with :math:`D_{\max}` sampled on the
         :math:`\theta` cells.
+    n_sigma : float
+        Number of thermal velocity scales in the default ``r_max``.
+    theta_scheme : str
+        See :func:`kramers_generator`.
 
     Returns
     -------
@@ -940,6 +1031,6 @@ def mean_first_passage_time_underdamped(force, diffusion, mass, friction, theta_
         r_max = default_r_max(float(np.max(d)), mass, friction, n_sigma)
     r_max = _check_positive("r_max", r_max)
     grid = Grid2D((th.lo, -r_max), (th.hi, r_max), (n_theta, n_r))
-    A = kramers_generator(force, diffusion, mass, friction, grid, theta_boundaries)
+    A = kramers_generator(force, diffusion, mass, friction, grid, theta_boundaries, theta_scheme)
     codes = _bc_codes((tuple(theta_boundaries), ("reflecting", "reflecting")), grid)
     return _grid_mfpt_result(grid, codes, _solve_backward(A).reshape(grid.shape), wall_value_zero=False)

@@ -29,7 +29,9 @@ Numerics: the interval is cut into panels at the ends, at :math:`x_0` and at use
 gets a uniform sub-grid, and every integral is a cumulative Simpson rule (fourth order on smooth panels),
 evaluated in log-space so that barriers of hundreds of :math:`k_BT` do not overflow.  The error estimate is
 :math:`|T_n - T_{n/2}|`, the change when the resolution is halved (an upper bound on the error of
-:math:`T_{n/2}`, so conservative by about a factor 15 for :math:`T_n` on smooth panels).
+:math:`T_{n/2}`, so conservative by about a factor 15 for :math:`T_n` on smooth panels).  It is an
+asymptotic estimate: it can be too small when even :math:`n/2` intervals do not resolve the coefficients,
+or when a non-smooth point was not declared as a breakpoint (the order then drops).
 
 References
 ----------
@@ -106,8 +108,13 @@ def _cumulative(panels: list[np.ndarray], values: list[np.ndarray]) -> list[np.n
 
 
 def _evaluate(drift, diffusion, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    a = np.asarray(drift(x), dtype=float)
-    d = np.asarray(diffusion(x), dtype=float)
+    """Coefficients on one panel; the ends are nudged one ulp inwards so that a coefficient with a jump
+    at a breakpoint is sampled with its one-sided limit from inside the panel."""
+    x_eval = x.copy()
+    x_eval[0] = np.nextafter(x[0], x[-1])
+    x_eval[-1] = np.nextafter(x[-1], x[0])
+    a = np.asarray(drift(x_eval), dtype=float)
+    d = np.asarray(diffusion(x_eval), dtype=float)
     for name, v in (("drift", a), ("diffusion", d)):
         if v.shape != x.shape:
             raise ValueError(f"{name} must return shape {x.shape} for input of shape {x.shape}, got {v.shape}")
