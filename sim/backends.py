@@ -13,6 +13,7 @@ __all__ = ["get_backend", "available_backends", "register_backend"]
 _REGISTRY: dict[str, tuple[str, str, dict]] = {
     "numba": ("sim.kernels", "NumbaBackend", {}),
     "numpy": ("sim.reference", "NumpyBackend", {}),
+    "torch": ("sim.torch_backend", "TorchBackend", {}),
 }
 
 
@@ -25,8 +26,11 @@ def available_backends() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_backend(name: str):
-    """Instantiate the backend ``name`` (e.g. ``"numba"``, ``"numpy"``, ``"torch:cuda"``)."""
+def get_backend(name: str, precision: str = "float64"):
+    """Instantiate the backend ``name`` (e.g. ``"numba"``, ``"numpy"``, ``"torch:cuda"``).
+
+    ``precision`` is ``"float64"`` (every backend) or ``"float32"`` (torch only).
+    """
     if not isinstance(name, str):
         raise TypeError(f"backend must be a string, got {type(name).__name__}")
     base = name.split(":", 1)[0]
@@ -40,5 +44,5 @@ def get_backend(name: str):
         raise ImportError(f"backend {name!r} needs a package that is not installed: {exc}") from exc
     backend_cls = getattr(mod, cls)
     if ":" in name and key == base:
-        return backend_cls(device=name.split(":", 1)[1], **kwargs)
-    return backend_cls(**kwargs)
+        kwargs = {**kwargs, "device": name.split(":", 1)[1]}
+    return backend_cls(precision=precision, **kwargs)

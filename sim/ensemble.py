@@ -108,7 +108,7 @@ def _version() -> str:
 def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=None, seed: int = 0,
                  backend: str = "numba", n_record: int = 0, record_every: int = 1,
                  store_samples: bool = False, chunk_size: int = 65536, n_threads: int | None = None,
-                 progress: bool | None = None) -> EnsembleResult:
+                 progress: bool | None = None, precision: str = "float64") -> EnsembleResult:
     r"""Run ``n_paths`` independent paths of ``problem`` up to time ``t_max``.
 
     Parameters
@@ -126,7 +126,10 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     seed : int
         Seed (≥ 0).  Path ``p`` always draws the same random numbers for the same seed.
     backend : str
-        ``"numba"`` (default), ``"numpy"`` (reference), or an optional one (``"torch"``).
+        ``"numba"`` (default), ``"numpy"`` (reference), or ``"torch"`` / ``"torch:cuda"`` /
+        ``"torch:cuda:1"`` (optional; needs torch).
+    precision : str
+        ``"float64"`` (default) or ``"float32"`` (torch only); stored in the metadata.
     n_record, record_every : int
         Store full trajectories of the first ``n_record`` paths every ``record_every`` steps.
     store_samples : bool
@@ -162,7 +165,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     dt = dyn.dt
     n_steps = max(1, math.ceil(t_max / dt - 1e-9))
     save_steps, times = _steps_for(save_times, dt, t_max)
-    be = get_backend(backend)
+    be = get_backend(backend, precision=precision)
     bound_noise = problem.noise.bind(problem.landscape)
 
     dim, n_save = problem.dim, save_steps.size
@@ -205,7 +208,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         warnings.warn(f"{n_div} of {n_paths} paths diverged (non-finite state); they are counted in "
                       "result.diverged and excluded from moments", RuntimeWarning, stacklevel=2)
     metadata = {
-        "seed": seed, "backend": be.name, "precision": "float64", "n_paths": n_paths,
+        "seed": seed, "backend": be.name, "precision": be.precision, "n_paths": n_paths,
         "t_max": t_max, "dt": dt, "n_steps": n_steps, "chunk_size": chunk,
         "n_threads": numba.get_num_threads() if n_threads is None else n_threads,
         "optdyn_version": _version(), "numpy_version": np.__version__,

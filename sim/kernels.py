@@ -73,6 +73,12 @@ class NumbaBackend:
     """The default backend: compiled, parallel over paths."""
 
     name = "numba"
+    precision = "float64"
+
+    def __init__(self, precision: str = "float64"):
+        if precision != "float64":
+            raise ValueError(f"the {self.name} backend computes in float64 only; precision={precision!r} "
+                             "needs backend='torch'")
 
     def simulate_chunk(self, problem, bound_noise, path_start, out, n_steps, save_steps, seed,
                        n_record, record_every):
