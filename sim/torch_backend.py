@@ -5,8 +5,9 @@ asked for; ``import sim`` never imports torch.
 
 * **Same random numbers as the numba kernels.** Each path's xoshiro256** stream
   (:mod:`sim.rng`) is reproduced with int64 tensor arithmetic (wrapping multiplication, logical
-  shifts by masking), so torch, numba and the NumPy reference draw identical normals for the same
-  ``(seed, path)``, and results do not depend on chunk size or device.  Normals are formed in float64
+  shifts by masking), so torch, numba and the NumPy reference draw bit-identical integer streams for
+  the same ``(seed, path)`` and normals that agree to round-off (the libraries' ``log``/``sin``/``cos``
+  may differ in the last bit); results do not depend on chunk size.  Normals are formed in float64
   and cast to the working precision.
 * **Same updates as the NumPy reference.** Each step calls the dynamics' ``numpy_step`` on tensors
   (it is written against the shared NumPy/torch namespace, :mod:`sim._xp`), so no formula exists
