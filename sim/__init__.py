@@ -4,7 +4,7 @@
 """
 from .dynamics import SGD, DynamicsBase, SGDLangevin
 from .ensemble import BLOCK, run_ensemble
-from .exits import BallExit, ExitRegionBase, HalfSpaceExit, NoExit, SlabExit
+from .exits import BallExit, BoxExit, ExitRegionBase, HalfSpaceExit, NoExit, SlabExit
 from .landscapes import LandscapeBase, QuadraticSaddle, random_rotation
 from .linear import (affine_recursion_moments, exact_scheme_moments, exact_sde_moments,
                      linear_sde_moments)
@@ -14,7 +14,7 @@ from .results import EnsembleResult, load_result
 from .backends import available_backends, get_backend, register_backend
 
 __all__ = [
-    "SGD", "SGDLangevin", "DynamicsBase", "run_ensemble", "BLOCK", "BallExit", "ExitRegionBase",
+    "SGD", "SGDLangevin", "DynamicsBase", "run_ensemble", "BLOCK", "BallExit", "BoxExit", "ExitRegionBase",
     "HalfSpaceExit", "NoExit", "SlabExit", "LandscapeBase", "QuadraticSaddle", "random_rotation",
     "affine_recursion_moments", "exact_scheme_moments", "exact_sde_moments", "linear_sde_moments",
     "HessianNoise", "NoiseBase", "WhiteNoise", "Problem", "EnsembleResult", "load_result",

@@ -182,6 +182,19 @@ class SGDLangevin(DynamicsBase):
         n = landscape.dim
         return np.eye(n) - self.dt * h, self.dt * h @ c, self.lr * self.dt * cov
 
+    def drift_diffusion(self, landscape, noise):
+        r"""The SDE's coefficients as callables for the Fokker–Planck solvers:
+        ``drift(x) = -∇L(x)`` and ``diffusion(x) = (η/2) C(x)`` for points ``(n, dim)``."""
+        lr = self.lr
+
+        def drift(x):
+            return -landscape.gradient(x)
+
+        def diffusion(x):
+            return 0.5 * lr * noise.covariance(x, landscape)
+
+        return drift, diffusion
+
     def linear_sde(self, landscape, noise):
         r"""The SDE as :math:`dX = (AX + b)\,dt + dM`, :math:`d\langle M\rangle = Q\,dt`: ``(A, b, Q)``."""
         h, c, cov = _quadratic_parts(landscape, noise)

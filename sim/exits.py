@@ -11,6 +11,9 @@ Regions
   (label 1 on the + side, 2 on the − side).  Along an unstable eigen-direction of a saddle this is
   the escape used by the Theorem 1 scaling check.
 * :class:`HalfSpaceExit` — enter :math:`n^\top \theta \ge b` (label 1).
+* :class:`BoxExit` — leave the box :math:`lo_i < \theta_i < hi_i` (label :math:`2i+1` through the
+  lower face of axis :math:`i`, :math:`2i+2` through the upper one); the natural match of a
+  Fokker–Planck grid with absorbing walls.
 * :class:`NoExit` — never exits (moments-only runs).
 """
 from __future__ import annotations
@@ -21,7 +24,7 @@ from . import _validation as V
 from . import _xp
 from ._jit import jit
 
-__all__ = ["ExitRegionBase", "NoExit", "BallExit", "SlabExit", "HalfSpaceExit"]
+__all__ = ["ExitRegionBase", "NoExit", "BallExit", "SlabExit", "HalfSpaceExit", "BoxExit"]
 
 
 class ExitRegionBase:
@@ -177,3 +180,42 @@ class HalfSpaceExit(ExitRegionBase):
 
     def __repr__(self):
         return f"HalfSpaceExit(normal={self.normal.tolist()}, offset={self.offset})"
+
+
+@jit
+def _box_label(x, p):
+    n = x.shape[0]
+    for i in range(n):
+        if x[i] <= p[i]:
+            return 2 * i + 1
+        if x[i] >= p[n + i]:
+            return 2 * i + 2
+    return 0
+
+
+class BoxExit(ExitRegionBase):
+    r"""Exit when some :math:`\theta_i \le lo_i` (label :math:`2i+1`) or :math:`\theta_i \ge hi_i`
+    (label :math:`2i+2`); the first axis in order wins if several faces are crossed in one step."""
+
+    def __init__(self, lo, hi):
+        lo = V.finite_array("lo", lo, ndim=1)
+        hi = V.vector("hi", hi, lo.size)
+        if np.any(hi <= lo):
+            raise ValueError(f"hi must exceed lo on every axis, got lo={lo.tolist()}, hi={hi.tolist()}")
+        self.dim, self.lo, self.hi = lo.size, lo, hi
+        self.params = np.concatenate([lo, hi])
+
+    def label(self, x):
+        lo, hi = _xp.asarray_like(self.lo, x), _xp.asarray_like(self.hi, x)
+        below, above = x <= lo, x >= hi
+        lab = (x[..., 0] != x[..., 0]) * 0
+        for i in range(self.dim - 1, -1, -1):  # the first axis in order wins, as in the kernel
+            lab = lab + ((below[..., i] * (2 * i + 1) + above[..., i] * (2 * i + 2)) - lab) * (below[..., i] | above[..., i])
+        return lab
+
+    @classmethod
+    def numba_label(cls):
+        return _box_label
+
+    def __repr__(self):
+        return f"BoxExit(lo={self.lo.tolist()}, hi={self.hi.tolist()})"

@@ -65,6 +65,23 @@ class Problem:
             "initial_state": self.initial_state.tolist(),
         }
 
+    def overdamped_coefficients(self):
+        r"""``(drift, diffusion)`` callables of this problem's overdamped SDE, in the form the
+        Fokker–Planck solvers (:mod:`sim.fokker_planck`, :mod:`sim.mfpt`) take: points ``(n,)`` in
+        1-D (returning ``(n,)`` and ``(n,)``) or ``(n, 2)`` in 2-D (returning ``(n, 2)`` and
+        ``(n, 2, 2)``).  So the grid solvers and the Monte Carlo read the same problem.
+        """
+        if not hasattr(self.dynamics, "drift_diffusion"):
+            raise ValueError(f"{type(self.dynamics).__name__} has no overdamped SDE form; use its "
+                             "continuous model (e.g. dynamics.continuous())")
+        drift, diffusion = self.dynamics.drift_diffusion(self.landscape, self.noise)
+        if self.dim == 1:
+            return (lambda x: drift(np.asarray(x, float)[:, None])[:, 0],
+                    lambda x: diffusion(np.asarray(x, float)[:, None])[:, 0, 0])
+        if self.dim == 2:
+            return drift, diffusion
+        raise ValueError(f"the grid solvers handle 1-D and 2-D problems, this one has dim={self.dim}")
+
     def replace(self, **changes) -> "Problem":
         """A copy with some parts replaced (``landscape=``, ``dynamics=``, ``x0=``, …)."""
         kw = dict(landscape=self.landscape, noise=self.noise, dynamics=self.dynamics, x0=self.x0,
