@@ -4,6 +4,6 @@
 runs a simulation and never imports :mod:`sim`.
 """
 from .core import TheoryEntry, ValidityWarning, entries, get, ids, register, warn_if_large
-from . import thm1, thm2, prop1  # noqa: F401  (register the entries)
+from . import thm1, thm2, prop1, prop3  # noqa: F401  (register the entries)
 
 __all__ = ["TheoryEntry", "ValidityWarning", "entries", "get", "ids", "register", "warn_if_large"]
