@@ -11,6 +11,10 @@ from . import thm2  # noqa: E402,F401
 from . import prop1  # noqa: E402,F401
 from . import prop3  # noqa: E402,F401
 from . import ddt  # noqa: E402,F401
+from . import thm3  # noqa: E402,F401
+from . import prop2  # noqa: E402,F401
+from . import prop4  # noqa: E402,F401
+from . import adamod  # noqa: E402,F401
 from . import landscape  # noqa: E402,F401
 
 __all__ = ["TheoryEntry", "ValidityWarning", "entries", "get", "ids", "register", "warn_if_large"]
