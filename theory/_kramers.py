@@ -17,10 +17,11 @@ import sympy as sp
 
 from . import _checks
 from ._symbols import B, Ha, Hb, dL, eta, s
+from .core import warn_if_large
 from .landscape import path_parameter
 
 __all__ = ["FORMS", "escape_args", "convention_factor", "sgd_exponent", "SGD_EXPONENT",
-           "temperature_ratio"]
+           "temperature_ratio", "warn_low_temperature"]
 
 #: prefactor conventions
 FORMS = ("paper", "ito")
@@ -60,6 +61,16 @@ def sgd_exponent(H_ae, H_be_abs, delta_L, lr, batch_size, s) -> np.ndarray:
     lr = _checks.positive("lr", lr)
     batch_size = _checks.positive("batch_size", batch_size)
     return 2.0 * batch_size * delta_L / lr * (s / H_ae + (1.0 - s) / H_be_abs)
+
+
+#: 1/E above which escape_time functions warn (Kramers asymptotics need E >> 1)
+LOW_TEMPERATURE_MAX = 0.2
+
+
+def warn_low_temperature(e, entry_id: str):
+    """ValidityWarning when the exponent E is not large (1/E > LOW_TEMPERATURE_MAX)."""
+    warn_if_large("1/E (temperature over barrier)", 1.0 / np.asarray(e, dtype=float),
+                  LOW_TEMPERATURE_MAX, entry_id=entry_id, stacklevel=4)
 
 
 def temperature_ratio(H_ae, H_be_abs, delta_L, lr, batch_size, s):

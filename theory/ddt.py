@@ -102,6 +102,7 @@ def sgd_escape_time(H_ae, H_be, delta_L, lr, batch_size, s=None, form="paper") -
     or :math:`(2\pi/H_{ae})e^{E_{SGD}}` (``form="ito"``), in continuous time (÷ lr: iterations)."""
     h_a, h_b, d_l, s = escape_args(H_ae, H_be, delta_L, s)
     e = _kramers.sgd_exponent(h_a, h_b, d_l, lr, batch_size, s)
+    _kramers.warn_low_temperature(e, "ddt-sgd")
     return 2.0 * np.pi / h_b * _kramers.convention_factor(form, h_a, h_b) * np.exp(e)
 
 
@@ -141,6 +142,7 @@ def white_escape_time(hessian_a_eigenvalues, hessian_b_eigenvalues, delta_L, dif
     ha, hb, d_l, d = _white_args(hessian_a_eigenvalues, hessian_b_eigenvalues, delta_L,
                                  diffusion)
     det_ratio = np.prod(np.abs(hb) / ha)
+    _kramers.warn_low_temperature(d_l / d, "ddt-white")
     return 2.0 * np.pi * np.sqrt(det_ratio) / np.abs(hb[hb < 0][0]) * np.exp(d_l / d)
 
 

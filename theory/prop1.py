@@ -85,7 +85,7 @@ _GROWTH_U = _P_U * lam
 _SINF2_U = eta / 2 * (_P_U * sp.sqrt(_V_U)) ** 2 / _GROWTH_U
 _TMED = _ou.median_exit_time_symbolic(_GROWTH_U, _SINF2_U, R)
 _TMED_C = _ou.median_exit_time_symbolic(_GROWTH_U, _SINF2_U, R, corrected=True)
-_SLOPE = sp.simplify(lam * sp.diff(sp.log(_TMED), lam))
+_SLOPE = lam * sp.diff(sp.log(_TMED), lam)
 _SLOPE_C = lam * sp.diff(sp.log(_TMED_C), lam)
 _SLOPE_ARGS = (lam, eta, B, R, floor, _eps)
 

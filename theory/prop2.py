@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from . import _checks, _linear2
+from . import _checks, _kramers, _linear2
 from ._kramers import escape_args
 from ._symbols import B, Ha, Hb, dL, eta, s
 from ._symbols import beta1 as b1
@@ -71,6 +71,7 @@ def escape_time_alr(H_ae, H_be, delta_L, lr, batch_size, s=None) -> np.ndarray:
     r""":math:`\tau_{ALR} = 2\pi/(\sqrt B(H_{ae}|H_{be}|)^{1/4})\,e^{E_{Adam}}` (β₁ = 0), continuous time."""
     h_a, h_b, _, _ = escape_args(H_ae, H_be, delta_L, s)
     e = exponent(H_ae, H_be, delta_L, lr, batch_size, s)
+    _kramers.warn_low_temperature(e, "prop2")
     return 2.0 * np.pi / (np.sqrt(batch_size) * (h_a * h_b) ** 0.25) * np.exp(e)
 
 

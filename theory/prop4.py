@@ -108,6 +108,7 @@ def escape_time(H_ae, H_be, delta_L, lr, batch_size, beta0, variance_ratio=1.0,
     h_a, h_b, d_l, s = escape_args(H_ae, H_be, delta_L, s)
     e = _kramers.sgd_exponent(h_a, h_b, d_l, lr, batch_size, s)
     lam = growth_rate(H_be, lr, beta0, variance_ratio, eps)
+    _kramers.warn_low_temperature(e, "prop4")
     return 2.0 * np.pi / lam * _kramers.convention_factor(form, h_a, h_b) * np.exp(e)
 
 

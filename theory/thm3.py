@@ -102,6 +102,7 @@ def escape_time(H_ae, H_be, delta_L, lr, batch_size, beta1, beta3=None, s=None, 
     h_a, h_b, d_l, s = escape_args(H_ae, H_be, delta_L, s)
     e = _kramers.sgd_exponent(h_a, h_b, d_l, effective_lr(lr, beta1, beta3), batch_size, s)
     lam = growth_rate(-h_b, lr, beta1, beta3)
+    _kramers.warn_low_temperature(e, "thm3")
     return 2.0 * np.pi / lam * _kramers.convention_factor(form, h_a, h_b) * np.exp(e)
 
 

@@ -36,8 +36,8 @@ def test_overdamped_limit_recovers_sgd():
     lam = thm3.FORMULAS["lambda_plus"].subs({b1: 1 - w})
     assert sp.simplify(sp.limit(lam.subs(b3, w), eta, 0) - Hb) == 0
     assert sp.limit(thm3.FORMULAS["ratio_to_sgd"].subs({b1: 1 - w}), eta, 0) == 1
-    tau_m = thm3.escape_time(1.5, -0.8, 0.1, 1e-4, 1e-3, 0.9)
-    tau_s = ddt.sgd_escape_time(1.5, -0.8, 0.1, 1e-4, 1e-3)
+    tau_m = thm3.escape_time(1.5, -0.8, 0.01, 1e-4, 1.0, 0.9)
+    tau_s = ddt.sgd_escape_time(1.5, -0.8, 0.01, 1e-4, 1.0)
     assert tau_m / tau_s == pytest.approx(1.0, rel=1e-3)
 
 
