@@ -13,7 +13,6 @@ Prefactor conventions (section 6): the paper's current :math:`J = -(P\nabla L + 
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from . import _checks
 from ._symbols import B, Ha, Hb, dL, eta, s
@@ -76,8 +75,3 @@ def warn_low_temperature(e, entry_id: str):
 def temperature_ratio(H_ae, H_be_abs, delta_L, lr, batch_size, s):
     r"""Low-temperature small parameter :math:`1/E` (relative error of the Kramers form)."""
     return 1.0 / sgd_exponent(H_ae, H_be_abs, delta_L, lr, batch_size, s)
-
-
-def sympy_sgd_exponent():
-    """E_SGD (SymPy), re-exported for checks."""
-    return SGD_EXPONENT

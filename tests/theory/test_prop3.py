@@ -3,10 +3,9 @@ import pytest
 import sympy as sp
 
 from theory import prop3, thm1, thm2
-from theory._symbols import beta0 as b0
 from theory._symbols import beta1 as b1
 from theory._symbols import beta3 as b3
-from theory._symbols import eta, lam
+from theory._symbols import lam
 from theory.core import lambdify_cached
 
 F = prop3.FORMULAS
