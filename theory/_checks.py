@@ -6,6 +6,7 @@ import numpy as np
 __all__ = [
     "positive",
     "nonnegative",
+    "negative",
     "unit_interval",
     "eigenvalues",
     "times",
@@ -35,6 +36,14 @@ def nonnegative(name: str, value) -> np.ndarray:
     arr = finite(name, value)
     if not np.all(arr >= 0):
         raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return arr
+
+
+def negative(name: str, value) -> np.ndarray:
+    """``value`` as a float array; ``ValueError`` unless every entry is finite and < 0."""
+    arr = finite(name, value)
+    if not np.all(arr < 0):
+        raise ValueError(f"{name} must be < 0, got {value!r}")
     return arr
 
 

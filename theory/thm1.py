@@ -68,9 +68,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from . import _checks
-from ._symbols import B, H, R, eta, floor, lam, q34, t
-from .core import TheoryEntry, lambdify_cached, register, warn_if_large
+from . import _checks, _ou
+from ._symbols import B, H, R, eta, floor, lam, t
+from .core import TheoryEntry, lambdify_cached, register
 
 __all__ = [
     "variance",
@@ -85,8 +85,7 @@ __all__ = [
     "ENTRY",
 ]
 
-#: Phi^{-1}(3/4), the median of |N(0, 1)|.
-MEDIAN_ABS_NORMAL = float(sp.N(q34, 17))
+MEDIAN_ABS_NORMAL = _ou.MEDIAN_ABS_NORMAL
 
 # ---------------------------------------------------------------------------------------------
 # Symbolic forms (built once at import)
@@ -96,8 +95,8 @@ _SIGMA2_SYM = _D_SYM / H * (1 - sp.exp(-2 * H * t))
 #: along an unstable direction, lambda = |H| > 0
 _D_UNSTABLE = eta * (lam + floor) / (2 * B)
 _SIGMA_INF2 = _D_UNSTABLE / lam
-_MEDIAN_LEADING = sp.log(R / (q34 * sp.sqrt(_SIGMA_INF2))) / lam
-_MEDIAN_CORRECTED = _MEDIAN_LEADING - (1 - q34**2 / 2) * _SIGMA_INF2 / R**2 / lam
+_MEDIAN_LEADING = _ou.median_exit_time_symbolic(lam, _SIGMA_INF2, R)
+_MEDIAN_CORRECTED = _ou.median_exit_time_symbolic(lam, _SIGMA_INF2, R, corrected=True)
 
 FORMULAS = {
     "D": _D_SYM,
@@ -112,14 +111,6 @@ FORMULAS = {
 # ---------------------------------------------------------------------------------------------
 # NumPy functions
 # ---------------------------------------------------------------------------------------------
-def _expm1_ratio(x: np.ndarray) -> np.ndarray:
-    r""":math:`(e^x - 1)/x`, equal to 1 at :math:`x = 0`, accurate for small :math:`|x|`."""
-    x = np.asarray(x, dtype=float)
-    safe = np.where(x == 0.0, 1.0, x)
-    with np.errstate(over="ignore"):
-        return np.where(x == 0.0, 1.0, np.expm1(safe) / safe)
-
-
 def diffusion(eigenvalues, lr, batch_size, floor=0.0) -> np.ndarray:
     r"""Diffusion coefficients :math:`D_i = \eta(|H_i| + h_{\min})/(2B)` in the eigenbasis.
 
@@ -180,8 +171,7 @@ def variance(eigenvalues, lr, batch_size, t, floor=0.0) -> np.ndarray:
     """
     h = _checks.eigenvalues("eigenvalues", eigenvalues)
     d = diffusion(h, lr, batch_size, floor)
-    tt = _checks.times("t", t)[..., None]
-    return 2.0 * d * tt * _expm1_ratio(-2.0 * h * tt)
+    return _ou.variance(h, d, _checks.times("t", t))
 
 
 def covariance(hessian, lr, batch_size, t, floor=0.0) -> np.ndarray:
@@ -276,14 +266,9 @@ def median_exit_time(eigenvalue, lr, batch_size, radius, floor=0.0, *, corrected
     """
     s2 = stationary_exit_variance(eigenvalue, lr, batch_size, floor)
     radius = _checks.positive("radius", radius)
-    lam_ = -np.asarray(eigenvalue, dtype=float)
-    eps2 = s2 / radius**2
-    if warn:
-        warn_if_large("sigma_inf^2/radius^2", eps2, 0.1, entry_id="thm1")
-    tau = np.log(radius / (MEDIAN_ABS_NORMAL * np.sqrt(s2)))
-    if corrected:
-        tau = tau - (1.0 - MEDIAN_ABS_NORMAL**2 / 2.0) * eps2
-    return tau / lam_
+    growth = -np.asarray(eigenvalue, dtype=float)
+    return _ou.median_exit_time(growth, s2, radius, corrected=corrected, warn=warn,
+                                entry_id="thm1")
 
 
 def lr_curvature(eigenvalues, lr, *args, **kwargs) -> np.ndarray:
