@@ -37,8 +37,38 @@ def _check_system(A, b, Q, mean0, cov0):
     return A, b, Q, mean0, cov0
 
 
+#: Up to this state size the covariance is integrated in vectorised (Kronecker) form, which stays
+#: accurate for stiff drift matrices (e.g. an underdamped model near its overdamped limit); above
+#: it Van Loan's block exponential is used (it contains :math:`e^{-At}` and loses accuracy, or
+#: overflows, when :math:`\|A\| t` is large).
+KRONECKER_MAX_DIM = 16
+
+
+def _covariance_propagator(A, Q, t):
+    r"""``(Phi, W)``: :math:`\Phi = e^{At}`, :math:`W = \int_0^t e^{As} Q e^{A^\top s} ds`."""
+    n = A.shape[0]
+    if n <= KRONECKER_MAX_DIM:
+        # vec(Σ)' = (A⊗I + I⊗A) vec Σ + vec Q, integrated with one augmented exponential
+        k = np.kron(A, np.eye(n)) + np.kron(np.eye(n), A)
+        aug = np.zeros((n * n + 1, n * n + 1))
+        aug[:-1, :-1], aug[:-1, -1] = k, Q.ravel()
+        w = expm(aug * t)[:-1, -1].reshape(n, n)
+        return expm(A * t), w
+    vl = np.zeros((2 * n, 2 * n))
+    vl[:n, :n], vl[:n, n:], vl[n:, n:] = -A, Q, A.T
+    f = expm(vl * t)
+    phi = f[n:, n:].T  # e^{At}
+    return phi, phi @ f[:n, n:]
+
+
 def linear_sde_moments(A, b, Q, mean0, cov0, times):
-    """Exact mean ``(n_t, n)`` and covariance ``(n_t, n, n)`` of a linear SDE at ``times``."""
+    r"""Exact mean ``(n_t, n)`` and covariance ``(n_t, n, n)`` of a linear SDE at ``times``.
+
+    The mean comes from the augmented exponential of ``[[A, b], [0, 0]]``; the covariance
+    :math:`\Sigma(t) = e^{At}\Sigma_0 e^{A^\top t} + \int_0^t e^{As}Qe^{A^\top s}ds` from the
+    vectorised Lyapunov equation (state size ≤ :data:`KRONECKER_MAX_DIM`, robust to stiffness) or
+    Van Loan's block exponential (larger systems).
+    """
     A, b, Q, mean0, cov0 = _check_system(A, b, Q, mean0, cov0)
     t = np.atleast_1d(V.finite_array("times", times))
     if np.any(t < 0):
@@ -47,14 +77,11 @@ def linear_sde_moments(A, b, Q, mean0, cov0, times):
     means, covs = np.empty((t.size, n)), np.empty((t.size, n, n))
     aug = np.zeros((n + 1, n + 1))
     aug[:n, :n], aug[:n, n] = A, b
-    vl = np.zeros((2 * n, 2 * n))
-    vl[:n, :n], vl[:n, n:], vl[n:, n:] = -A, Q, A.T
     for i, ti in enumerate(t):
         e = expm(aug * ti)
         means[i] = e[:n, :n] @ mean0 + e[:n, n]
-        f = expm(vl * ti)
-        phi = f[n:, n:].T  # e^{At}
-        c = phi @ cov0 @ phi.T + phi @ f[:n, n:]
+        phi, w = _covariance_propagator(A, Q, ti)
+        c = phi @ cov0 @ phi.T + w
         covs[i] = 0.5 * (c + c.T)
     return means, covs
 

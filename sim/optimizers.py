@@ -91,9 +91,19 @@ def _numpy_adam_moments(m, v, g, beta1, beta2):
     return beta1 * m + (1.0 - beta1) * g, beta2 * v + (1.0 - beta2) * g * g
 
 
-def _bias_correction(beta: float, k) -> float:
-    r""":math:`1 - \beta^k` (``k`` converted to float so that NumPy and numba both call ``pow``)."""
-    return 1.0 - beta ** float(k)
+def _log_beta(beta: float) -> float:
+    r""":math:`\log\beta` (``-inf`` for :math:`\beta = 0`), stored in the parameter arrays."""
+    return float(np.log(beta)) if beta > 0.0 else -np.inf
+
+
+def _bias_correction(log_beta: float, k) -> float:
+    r""":math:`1 - \beta^k = -\mathrm{expm1}(k\log\beta)`.
+
+    The same number as the reference implementations' ``1 - beta ** k`` (to round-off; more
+    accurate for :math:`\beta` near 1), at the cost of one ``expm1`` instead of a ``pow``, which
+    matters in the kernels.  ``k`` is the 1-based step; :math:`\beta = 0` gives 1.
+    """
+    return -np.expm1(k * log_beta)
 
 
 _bias_correction_jit = jit(_bias_correction)
@@ -244,10 +254,11 @@ def _make_adam_step(gradient_fn, noise_fn):
         m, v = aux[:n], aux[n:2 * n]
         sg(x, z, lp, nzp, g, xi)
         _adam_moments(m, v, g, beta1, beta2)
-        bc1 = _bias_correction_jit(beta1, k)
-        bc2 = _bias_correction_jit(beta2, k)
+        # torch.optim.Adam's order of operations: step = lr/bc1, denom = sqrt(v)/sqrt(bc2) + eps
+        step_size = lr / _bias_correction_jit(dp[4], k)
+        sqrt_bc2 = np.sqrt(_bias_correction_jit(dp[5], k))
         for i in range(n):
-            x[i] -= lr * (m[i] / bc1) / (np.sqrt(v[i] / bc2) + eps)
+            x[i] -= step_size * m[i] / (np.sqrt(v[i]) / sqrt_bc2 + eps)
 
     return step
 
@@ -283,7 +294,8 @@ class Adam(_DiscreteOptimizerBase):
         self.beta2 = _beta("beta2", beta2)
         self.eps = V.positive("eps", eps)
         self.dt = self.lr
-        self.params = np.array([self.lr, self.beta1, self.beta2, self.eps])
+        self.params = np.array([self.lr, self.beta1, self.beta2, self.eps,
+                                _log_beta(self.beta1), _log_beta(self.beta2)])
 
     @staticmethod
     def state_with_momentum(m0, v0=None) -> np.ndarray:
@@ -309,9 +321,9 @@ class Adam(_DiscreteOptimizerBase):
         n = x.shape[1]
         g = _numpy_stochastic_gradient(x, z, landscape, noise)
         m, v = _numpy_adam_moments(aux[:, :n], aux[:, n:], g, self.beta1, self.beta2)
-        m_hat = m / _bias_correction(self.beta1, k)
-        v_hat = v / _bias_correction(self.beta2, k)
-        return x - self.lr * m_hat / (np.sqrt(v_hat) + self.eps), np.hstack([m, v])
+        step_size = self.lr / _bias_correction(_log_beta(self.beta1), k)
+        denom = np.sqrt(v) / np.sqrt(_bias_correction(_log_beta(self.beta2), k)) + self.eps
+        return x - step_size * m / denom, np.hstack([m, v])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -333,7 +345,7 @@ def _make_adai_step(gradient_fn, noise_fn):
         else:
             for i in range(n):
                 g[i] += wd * x[i]
-        bc2 = _bias_correction_jit(beta2, k)
+        bc2 = _bias_correction_jit(dp[6], k)
         v_sum = 0.0
         for i in range(n):
             v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i]
@@ -409,7 +421,7 @@ class Adai(_DiscreteOptimizerBase):
             raise ValueError(f"lr * weight_decay must be < 1 for AdaiW (got {self.lr * self.weight_decay})")
         self.dt = self.lr
         self.params = np.array([self.lr, self.beta0, self.beta2, self.eps, self.weight_decay,
-                                float(self.decoupled)])
+                                float(self.decoupled), _log_beta(self.beta2)])
 
     def initial_state(self, dim: int) -> np.ndarray:
         return self.state_with_momentum(np.zeros(dim))
@@ -447,7 +459,8 @@ class Adai(_DiscreteOptimizerBase):
         else:
             g = g + self.weight_decay * x
         v = self.beta2 * v + (1.0 - self.beta2) * g * g
-        beta1 = numpy_adai_inertia(v / _bias_correction(self.beta2, k), self.beta0, self.eps)
+        beta1 = numpy_adai_inertia(v / _bias_correction(_log_beta(self.beta2), k), self.beta0,
+                                   self.eps)
         m = beta1 * m + (1.0 - beta1) * g
         prod = prod * beta1
         return x - self.lr * m / (1.0 - prod), np.hstack([m, v, prod])
@@ -467,7 +480,7 @@ def _make_adamod_step(gradient_fn, noise_fn):
         m, v, s = aux[:n], aux[n:2 * n], aux[2 * n:3 * n]
         sg(x, z, lp, nzp, g, xi)
         _adam_moments(m, v, g, beta1, beta2)
-        base = lr * np.sqrt(_bias_correction_jit(beta2, k)) / _bias_correction_jit(beta1, k)
+        base = lr * np.sqrt(_bias_correction_jit(dp[6], k)) / _bias_correction_jit(dp[5], k)
         for i in range(n):
             eta_k = base / (np.sqrt(v[i]) + eps)
             s[i] = beta3 * s[i] + (1.0 - beta3) * eta_k
@@ -515,7 +528,8 @@ class AdaMod(_DiscreteOptimizerBase):
         self.beta3 = _beta("beta3", beta3)
         self.eps = V.positive("eps", eps)
         self.dt = self.lr
-        self.params = np.array([self.lr, self.beta1, self.beta2, self.beta3, self.eps])
+        self.params = np.array([self.lr, self.beta1, self.beta2, self.beta3, self.eps,
+                                _log_beta(self.beta1), _log_beta(self.beta2)])
 
     @staticmethod
     def state_with_momentum(m0, v0=None, s0=None) -> np.ndarray:
@@ -543,7 +557,8 @@ class AdaMod(_DiscreteOptimizerBase):
         n = x.shape[1]
         g = _numpy_stochastic_gradient(x, z, landscape, noise)
         m, v = _numpy_adam_moments(aux[:, :n], aux[:, n:2 * n], g, self.beta1, self.beta2)
-        base = self.lr * np.sqrt(_bias_correction(self.beta2, k)) / _bias_correction(self.beta1, k)
+        base = (self.lr * np.sqrt(_bias_correction(_log_beta(self.beta2), k))
+                / _bias_correction(_log_beta(self.beta1), k))
         eta_k = base / (np.sqrt(v) + self.eps)
         s = self.beta3 * aux[:, 2 * n:] + (1.0 - self.beta3) * eta_k
         return x - np.minimum(eta_k, s) * m, np.hstack([m, v, s])
