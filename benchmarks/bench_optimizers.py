@@ -7,6 +7,7 @@ an independent optimizer, no exit (every path runs every step).  Reports path-st
   run first);
 * ``numpy``: a straightforward NumPy implementation vectorised over paths (constant noise factor
   precomputed, ``numpy.random.default_rng`` normals): what one would write without the kernels;
+* ``SGD`` on the same kernel, for scale: the cost the shared kernel itself sets;
 * ``reference``: the project's NumPy reference backend (same random streams as the kernel; slower,
   it exists for checking), on fewer steps.
 
@@ -21,7 +22,7 @@ import time
 import numba
 import numpy as np
 
-from sim import Adai, Adam, HessianNoise, Problem, QuadraticSaddle, random_rotation, run_ensemble
+from sim import SGD, Adai, Adam, HessianNoise, Problem, QuadraticSaddle, random_rotation, run_ensemble
 
 LANDSCAPE = QuadraticSaddle([1.0, -0.1], rotation=random_rotation(2, 0))
 NOISE = HessianNoise(8.0)
@@ -37,6 +38,14 @@ def _numpy_adam(dyn, n_paths, n_steps, rng):
         m = dyn.beta1 * m + (1 - dyn.beta1) * g
         v = dyn.beta2 * v + (1 - dyn.beta2) * g * g
         x = x - dyn.lr * (m / (1 - dyn.beta1**k)) / (np.sqrt(v / (1 - dyn.beta2**k)) + dyn.eps)
+    return x
+
+
+def _numpy_sgd(dyn, n_paths, n_steps, rng):
+    h, s = LANDSCAPE.H, NOISE.sqrt_covariance(np.zeros(2), LANDSCAPE)
+    x = np.tile(X0, (n_paths, 1))
+    for _ in range(n_steps):
+        x = x - dyn.lr * (x @ h.T + rng.standard_normal(x.shape) @ s.T)
     return x
 
 
@@ -84,7 +93,8 @@ def main(argv=None) -> int:
           f"(reference backend: {n_ref} steps); numba threads: {numba.get_num_threads()}")
     print(f"{'optimizer':<10}{'numba [path-steps/s]':>22}{'numpy [path-steps/s]':>22}"
           f"{'reference':>14}{'numba/numpy':>13}")
-    for name, dyn, baseline in [("Adam", Adam(0.01), _numpy_adam),
+    # SGD is the floor set by the shared kernel (random streams, exit and divergence checks)
+    for name, dyn, baseline in [("SGD", SGD(0.01), _numpy_sgd), ("Adam", Adam(0.01), _numpy_adam),
                                 ("Adai", Adai(0.01), _numpy_adai)]:
         nb, npy, ref = bench(dyn, baseline, n_paths, n_steps, n_ref)
         print(f"{name:<10}{nb:>22.3e}{npy:>22.3e}{ref:>14.3e}{nb / npy:>12.1f}x")
