@@ -8,10 +8,13 @@ from .exits import BallExit, BoxExit, ExitRegionBase, HalfSpaceExit, NoExit, Sla
 from .landscapes import LandscapeBase, QuadraticSaddle, random_rotation
 from .linear import (affine_recursion_moments, exact_scheme_moments, exact_sde_moments,
                      linear_sde_moments)
+from .linear import exact_scheme_state_moments, exact_sde_state_moments
 from .noise import HessianNoise, NoiseBase, WhiteNoise
 from .problem import Problem
 from .results import EnsembleResult, load_result
 from .backends import available_backends, get_backend, register_backend
+from .optimizers import AdaMod, Adai, Adam, Momentum
+from .sde import AdaiSDE, AdamSDE, MomentumSDE
 
 __all__ = [
     "SGD", "SGDLangevin", "DynamicsBase", "run_ensemble", "BLOCK", "BallExit", "BoxExit", "ExitRegionBase",
@@ -19,4 +22,6 @@ __all__ = [
     "affine_recursion_moments", "exact_scheme_moments", "exact_sde_moments", "linear_sde_moments",
     "HessianNoise", "NoiseBase", "WhiteNoise", "Problem", "EnsembleResult", "load_result",
     "available_backends", "get_backend", "register_backend",
+    "Momentum", "Adam", "Adai", "AdaMod", "MomentumSDE", "AdamSDE", "AdaiSDE",
+    "exact_scheme_state_moments", "exact_sde_state_moments",
 ]

@@ -6,7 +6,7 @@ A dynamics object says *what* update a path performs each step; the ensemble ker
 * ``make_step(gradient_fn, noise_fn)`` (class method, cached): a compiled
   ``step(x, aux, z, k, lp, nzp, dp, g, xi)`` that advances one path in place.  ``x`` is the position
   ``(dim,)``, ``aux`` the optimizer state (momentum, …; empty for SGD), ``z`` the standard normals of
-  this step, ``k`` the 1-based step index, ``lp``/``nzp``/``dp`` the landscape, noise and dynamics
+  this step (``normals_per_step(dim)`` of them; ``dim`` unless a scheme needs more), ``k`` the 1-based step index, ``lp``/``nzp``/``dp`` the landscape, noise and dynamics
   parameters, ``g`` and ``xi`` scratch vectors;
 * ``numpy_step(x, aux, z, k, landscape, noise)``: the same update vectorised over paths, written
   independently with the landscapes' and noise models' NumPy methods (the reference backend).  It
@@ -51,6 +51,16 @@ class DynamicsBase:
     def initial_state(self, dim: int) -> np.ndarray:
         """The per-path optimizer state at step 0."""
         return np.zeros(self.state_size(dim))
+
+    def normals_per_step(self, dim: int) -> int:
+        """Standard normals a path draws per step (the length of ``z``); ``dim`` by default.
+
+        A scheme that needs more randomness per step (e.g. the underdamped integrator of
+        :mod:`sim.sde`, which samples the velocity and its time integral) returns more; both the
+        numba kernel and the NumPy reference draw exactly this many, in order, from the path's
+        stream.
+        """
+        return dim
 
     @classmethod
     def make_step(cls, gradient_fn, noise_fn):  # pragma: no cover - abstract

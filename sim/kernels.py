@@ -24,7 +24,7 @@ def make_ensemble_kernel(step, exit_label):
 
     @jit(parallel=True)
     def kernel(x0, aux0, n_steps, save_steps, lp, nzp, dp, ep, seed, path_start,
-               saved, exit_step, exit_lab, diverged_step, n_record, record_every, record):
+               saved, exit_step, exit_lab, diverged_step, n_record, record_every, record, n_z):
         n_paths = saved.shape[0]
         dim = x0.shape[0]
         n_save = save_steps.shape[0]
@@ -35,7 +35,7 @@ def make_ensemble_kernel(step, exit_label):
             spare = np.zeros(2)
             x = x0.copy()
             aux = aux0.copy()
-            z = np.empty(dim)
+            z = np.empty(n_z)  # normals per step (dynamics.normals_per_step)
             g = np.empty(dim)
             xi = np.empty(dim)
             recording = gp < n_record
@@ -89,4 +89,5 @@ class NumbaBackend:
                problem.landscape.params, bound_noise.params, problem.dynamics.params,
                problem.exit.params, np.uint64(seed), np.int64(path_start), out.saved,
                out.exit_step, out.exit_label, out.diverged_step, np.int64(n_record),
-               np.int64(record_every), out.record)
+               np.int64(record_every), out.record,
+               np.int64(problem.dynamics.normals_per_step(problem.dim)))

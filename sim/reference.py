@@ -32,6 +32,7 @@ class NumpyBackend:
         x = np.tile(problem.x0, (n, 1))
         aux = np.tile(problem.initial_state, (n, 1))
         streams = PathStreams(seed, path_start, n)
+        n_z = dyn.normals_per_step(dim)
         alive = np.ones(n, dtype=bool)
         gidx = path_start + np.arange(n)
         rec = gidx < n_record
@@ -42,7 +43,7 @@ class NumpyBackend:
             idx = np.flatnonzero(alive)
             if idx.size == 0:
                 break
-            z = streams.normals(dim, mask=alive)
+            z = streams.normals(n_z, mask=alive)
             with np.errstate(all="ignore"):  # divergence is detected below, not raised
                 xa, auxa = dyn.numpy_step(x[idx], aux[idx], z, k, land, noise)
             x[idx], aux[idx] = xa, auxa
