@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _xp
 from ._jit import jit
 
 __all__ = ["adai_inertia", "numpy_adai_inertia", "adai_inertia_vector", "numpy_adam_preconditioner"]
@@ -44,13 +45,16 @@ def adai_inertia_vector(v, beta0, eps, out):
 
 def numpy_adai_inertia(v, beta0, eps):
     r"""Adai's :math:`\beta_{1}` for ``v`` of shape ``(..., dim)``; :math:`\bar v` is the mean over
-    the last axis (one path's coordinates, never over paths); ratio 1 where :math:`\bar v = 0`."""
-    v = np.asarray(v, dtype=float)
+    the last axis (one path's coordinates, never over paths); ratio 1 where :math:`\bar v = 0`.
+    NumPy arrays or torch tensors."""
+    v = v if _xp.is_torch(v) else np.asarray(v, dtype=float)
+    xp = _xp.namespace(v)
     v_bar = v.mean(axis=-1, keepdims=True)
-    ratio = np.divide(v, v_bar, out=np.ones_like(v), where=np.broadcast_to(v_bar > 0.0, v.shape))
-    return np.clip(1.0 - beta0 * ratio, 0.0, 1.0 - eps)
+    positive = v_bar > 0.0
+    ratio = xp.where(positive, v / xp.where(positive, v_bar, 1.0), 1.0)
+    return xp.clip(1.0 - beta0 * ratio, 0.0, 1.0 - eps)
 
 
 def numpy_adam_preconditioner(v, eps):
-    r""":math:`P = 1/(\sqrt v + \epsilon)` element-wise."""
-    return 1.0 / (np.sqrt(v) + eps)
+    r""":math:`P = 1/(\sqrt v + \epsilon)` element-wise (NumPy or torch)."""
+    return 1.0 / (_xp.namespace(v).sqrt(v) + eps)

@@ -42,6 +42,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import _validation as V
+from . import _xp
 from ._adaptive import adai_inertia, numpy_adai_inertia
 from ._jit import jit
 from .dynamics import DynamicsBase, _quadratic_parts
@@ -73,9 +74,8 @@ def _make_stochastic_gradient(gradient_fn, noise_fn):
 
 
 def _numpy_stochastic_gradient(x, z, landscape, noise):
-    """``g = ∇L(x) + C(x)^{1/2} z`` for ``x, z`` of shape ``(n_paths, dim)``."""
-    xi = np.einsum("pij,pj->pi", noise.sqrt_covariance(x, landscape), z)
-    return landscape.gradient(x) + xi
+    """``g = ∇L(x) + C(x)^{1/2} z`` for ``x, z`` of shape ``(n_paths, dim)`` (NumPy or torch)."""
+    return landscape.gradient(x) + noise.apply(x, z, landscape)
 
 
 @jit
@@ -103,7 +103,7 @@ def _bias_correction(log_beta: float, k) -> float:
     accurate for :math:`\beta` near 1), at the cost of one ``expm1`` instead of a ``pow``, which
     matters in the kernels.  ``k`` is the 1-based step; :math:`\beta = 0` gives 1.
     """
-    return -np.expm1(k * log_beta)
+    return float(-np.expm1(k * log_beta))
 
 
 _bias_correction_jit = jit(_bias_correction)
@@ -321,9 +321,10 @@ class Adam(_DiscreteOptimizerBase):
         n = x.shape[1]
         g = _numpy_stochastic_gradient(x, z, landscape, noise)
         m, v = _numpy_adam_moments(aux[:, :n], aux[:, n:], g, self.beta1, self.beta2)
+        xp = _xp.namespace(x)
         step_size = self.lr / _bias_correction(_log_beta(self.beta1), k)
-        denom = np.sqrt(v) / np.sqrt(_bias_correction(_log_beta(self.beta2), k)) + self.eps
-        return x - step_size * m / denom, np.hstack([m, v])
+        denom = xp.sqrt(v) / np.sqrt(_bias_correction(_log_beta(self.beta2), k)) + self.eps
+        return x - step_size * m / denom, xp.concatenate([m, v], axis=1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -463,7 +464,7 @@ class Adai(_DiscreteOptimizerBase):
                                    self.eps)
         m = beta1 * m + (1.0 - beta1) * g
         prod = prod * beta1
-        return x - self.lr * m / (1.0 - prod), np.hstack([m, v, prod])
+        return x - self.lr * m / (1.0 - prod), _xp.namespace(x).concatenate([m, v, prod], axis=1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -557,8 +558,9 @@ class AdaMod(_DiscreteOptimizerBase):
         n = x.shape[1]
         g = _numpy_stochastic_gradient(x, z, landscape, noise)
         m, v = _numpy_adam_moments(aux[:, :n], aux[:, n:2 * n], g, self.beta1, self.beta2)
-        base = (self.lr * np.sqrt(_bias_correction(_log_beta(self.beta2), k))
-                / _bias_correction(_log_beta(self.beta1), k))
-        eta_k = base / (np.sqrt(v) + self.eps)
+        xp = _xp.namespace(x)
+        base = float(self.lr * np.sqrt(_bias_correction(_log_beta(self.beta2), k))
+                     / _bias_correction(_log_beta(self.beta1), k))
+        eta_k = base / (xp.sqrt(v) + self.eps)
         s = self.beta3 * aux[:, 2 * n:] + (1.0 - self.beta3) * eta_k
-        return x - np.minimum(eta_k, s) * m, np.hstack([m, v, s])
+        return x - xp.minimum(eta_k, s) * m, xp.concatenate([m, v, s], axis=1)

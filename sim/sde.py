@@ -85,12 +85,15 @@ molecular sampling", AMRX 2013 (splittings with an exact OU part).
 """
 from __future__ import annotations
 
+import math
+
 from functools import lru_cache
 from math import factorial
 
 import numpy as np
 
 from . import _validation as V
+from . import _xp
 from ._adaptive import adai_inertia_vector, numpy_adai_inertia, numpy_adam_preconditioner
 from ._jit import jit
 from .dynamics import DynamicsBase, _quadratic_parts
@@ -141,20 +144,30 @@ def ou_step_coefficients(a, h, gamma):
     return decay, phi1, alpha, beta, delta
 
 
+def _horner(coeffs_desc, x):
+    """Polynomial with coefficients in descending order at ``x`` (NumPy or torch)."""
+    acc = x * 0.0 + coeffs_desc[0]
+    for c in coeffs_desc[1:]:
+        acc = acc * x + c
+    return acc
+
+
 def numpy_ou_step_coefficients(a, h, gamma):
-    """:func:`ou_step_coefficients` vectorised over an array of rates ``a`` (NumPy reference)."""
-    a = np.asarray(a, dtype=float)
+    """:func:`ou_step_coefficients` vectorised over an array of rates ``a`` (NumPy or torch
+    reference)."""
+    a = a if _xp.is_torch(a) else np.asarray(a, dtype=float)
+    xp = _xp.namespace(a)
     x = a * h
     small = x < _Q_SERIES_X
-    xs = np.where(small, x, 0.0)
-    xl = np.where(small, 1.0, x)
-    q_over_x = np.where(small, np.polyval(_Q_COEFFS_DESC, xs) * xs * xs,
-                        (xl + 2.0 * np.expm1(-xl) - 0.5 * np.expm1(-2.0 * xl)) / xl)
-    one_minus = -np.expm1(-x)
-    alpha = np.sqrt(-0.5 * a * np.expm1(-2.0 * x)) / gamma
+    xs = xp.where(small, x, 0.0)
+    xl = xp.where(small, 1.0, x)
+    q_over_x = xp.where(small, _horner(_Q_COEFFS_DESC, xs) * xs * xs,
+                        (xl + 2.0 * xp.expm1(-xl) - 0.5 * xp.expm1(-2.0 * xl)) / xl)
+    one_minus = -xp.expm1(-x)
+    alpha = xp.sqrt(-0.5 * a * xp.expm1(-2.0 * x)) / gamma
     beta = 0.5 * one_minus**2 / gamma**2 / alpha
-    delta = np.sqrt(np.maximum(h * q_over_x / gamma**2 - beta**2, 0.0))
-    return np.exp(-x), one_minus / a, alpha, beta, delta
+    delta = xp.sqrt(xp.clip(h * q_over_x / gamma**2 - beta**2, 0.0, None))
+    return xp.exp(-x), one_minus / a, alpha, beta, delta
 
 
 # ----------------------------------------------------------------------------------------------
@@ -225,7 +238,8 @@ def _adai_coefficients(noise_fn):
 
 
 def _numpy_diag_covariance(x, landscape, noise):
-    return np.diagonal(noise.covariance(x, landscape), axis1=-2, axis2=-1)
+    c = noise.covariance(x, landscape)
+    return c.diagonal(0, -2, -1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -322,12 +336,12 @@ class UnderdampedSDEBase(DynamicsBase):
 
     def numpy_step(self, x, aux, z, k, landscape, noise):
         n, h, gamma = x.shape[1], self.dt, self.gamma
-        root = noise.sqrt_covariance(x, landscape)
+        sq_lr = math.sqrt(self.lr)
         a, pre = self.coefficients(x, landscape, noise)
-        xi1 = np.sqrt(self.lr) * pre * np.einsum("pij,pj->pi", root, z[:, :n])
+        xi1 = sq_lr * pre * noise.apply(x, z[:, :n], landscape)
         if self.overdamped:
-            return x + (np.sqrt(h) * xi1 - h * pre * landscape.gradient(x)) / gamma, aux
-        xi2 = np.sqrt(self.lr) * pre * np.einsum("pij,pj->pi", root, z[:, n:])
+            return x + (math.sqrt(h) * xi1 - h * pre * landscape.gradient(x)) / gamma, aux
+        xi2 = sq_lr * pre * noise.apply(x, z[:, n:], landscape)
         r = aux - 0.5 * h / gamma * a * pre * landscape.gradient(x)
         decay, phi1, alpha, beta, delta = numpy_ou_step_coefficients(a, h, gamma)
         x_new = x + phi1 * r + beta * xi1 + delta * xi2
@@ -447,8 +461,9 @@ class MomentumSDE(UnderdampedSDEBase):
         self._setup(lr, dt, gamma=(1.0 - self.beta1) / self.beta3, rate=(1.0 - self.beta1) / lr)
 
     def coefficients(self, x, landscape, noise):
-        x = np.asarray(x, dtype=float)
-        return np.full(x.shape, self.params[_RATE]), np.ones(x.shape)
+        x = x if _xp.is_torch(x) else np.asarray(x, dtype=float)
+        ones = x * 0.0 + 1.0
+        return ones * float(self.params[_RATE]), ones
 
     def discrete(self):
         """The optimizer whose continuous model this is."""
@@ -500,7 +515,7 @@ class AdamSDE(UnderdampedSDEBase):
 
     def coefficients(self, x, landscape, noise):
         v = _numpy_diag_covariance(x, landscape, noise)
-        return np.full(v.shape, self.params[_RATE]), numpy_adam_preconditioner(v, self.eps)
+        return v * 0.0 + float(self.params[_RATE]), numpy_adam_preconditioner(v, self.eps)
 
     def discrete(self):
         """Adam with these parameters (β₂ at its default)."""
@@ -557,7 +572,7 @@ class AdaiSDE(UnderdampedSDEBase):
 
     def coefficients(self, x, landscape, noise):
         beta1 = self.inertia(x, landscape, noise)
-        return (1.0 - beta1) / self.lr, np.ones(beta1.shape)
+        return (1.0 - beta1) / self.lr, beta1 * 0.0 + 1.0
 
     def discrete(self):
         """Adai with these parameters (β₂ at its default)."""

@@ -152,8 +152,9 @@ class TorchBackend:
         if n_rec:
             rec = torch.full((n_rec, out.record.shape[1], dim), float("nan"), dtype=dt, device=dev)
             rec[:, 0] = x[:n_rec]
+        n_z = dyn.normals_per_step(dim)
         for k in range(1, n_steps + 1):
-            z = streams.normals(dim, dt)
+            z = streams.normals(n_z, dt)
             xn, auxn = dyn.numpy_step(x, aux, z, k, land, noise)
             finite = torch.isfinite(xn).all(dim=1)
             div_step = torch.where(alive & ~finite, k, div_step)
