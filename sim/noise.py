@@ -69,6 +69,11 @@ def _make_apply_hessian_factor(hessian_fn):
         n = x.shape[0]
         h = np.empty((n, n))
         hessian_fn(x, lp, h)
+        if not np.all(np.isfinite(h)):
+            # A path running off to infinity: numba's eigh would raise (and abort the whole
+            # parallel kernel); a NaN sample makes the kernel mark just this path diverged.
+            out[:] = np.nan
+            return
         lam, u = np.linalg.eigh(h)
         inv_b = nzp[0]
         floor = nzp[1]

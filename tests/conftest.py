@@ -1,0 +1,73 @@
+"""Shared test configuration: strict numerics, Agg backend, seeded RNG, named statistical constants.
+
+Markers (registered in setup.cfg with --strict-markers):
+* ``slow``  — long statistical runs;
+* ``torch`` — skipped cleanly when torch cannot be imported;
+* ``gpu``   — skipped cleanly when ``torch.cuda.is_available()`` is false (or torch is missing).
+"""
+from __future__ import annotations
+
+import importlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from sim._jit import JIT_DISABLED  # noqa: E402
+
+# Strict numerics everywhere (float64 is NumPy's default and the simulator's only precision).
+# With NUMBA_DISABLE_JIT=1 (coverage runs) the random-stream code runs as Python on NumPy uint64
+# scalars, whose intended wrap-around arithmetic would raise "overflow": ignore overflow there.
+_ERR = dict(all="raise", under="ignore", **({"over": "ignore"} if JIT_DISABLED else {}))
+np.seterr(**_ERR)
+
+#: Significance level of every distributional test (KS etc.): small, so a correct implementation
+#: fails a given test with probability ALPHA (and the seeds are fixed, so it is reproducible).
+ALPHA = 1e-3
+#: Number of standard errors allowed when a sample statistic is compared with its exact value.
+#: P(|N(0,1)| > 4) ≈ 6e-5.
+N_SE = 4.0
+#: Sample sizes.
+N_SMALL = 512  # path-by-path backend comparisons (the NumPy reference is slow)
+N_STAT = 20_000  # Monte Carlo moment checks
+N_DRAWS = 200_000  # random-number distribution checks
+
+
+@pytest.fixture(autouse=True)
+def _strict_numerics():
+    """Re-assert strict error handling for every test (a test may have changed it)."""
+    old = np.seterr(**_ERR)
+    yield
+    np.seterr(**old)
+
+
+@pytest.fixture
+def rng():
+    """A seeded NumPy generator: tests are reproducible."""
+    return np.random.default_rng(20240607)
+
+
+def _torch():
+    try:
+        return importlib.import_module("torch")
+    except Exception:  # ImportError, or a broken install
+        return None
+
+
+def pytest_collection_modifyitems(config, items):
+    needs_torch = [it for it in items
+                   if it.get_closest_marker("torch") or it.get_closest_marker("gpu")]
+    if not needs_torch:
+        return
+    torch = _torch()
+    skip_torch = pytest.mark.skip(reason="torch is not installed")
+    has_cuda = bool(torch is not None and torch.cuda.is_available())
+    skip_gpu = pytest.mark.skip(reason="no CUDA device (torch.cuda.is_available() is False)")
+    for it in needs_torch:
+        if torch is None:
+            it.add_marker(skip_torch)
+        elif it.get_closest_marker("gpu") and not has_cuda:
+            it.add_marker(skip_gpu)
