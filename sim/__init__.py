@@ -8,7 +8,7 @@ from .exits import BallExit, ExitRegionBase, HalfSpaceExit, NoExit, SlabExit
 from .landscapes import LandscapeBase, QuadraticSaddle, random_rotation
 from .linear import (affine_recursion_moments, exact_scheme_moments, exact_sde_moments,
                      linear_sde_moments)
-from .noise import HessianNoise, NoiseBase, WhiteNoise
+from .noise import HessianNoise, LocalHessianNoise, NoiseBase, WhiteNoise
 from .problem import Problem
 from .results import EnsembleResult, load_result
 from .backends import available_backends, get_backend, register_backend
@@ -20,3 +20,8 @@ __all__ = [
     "HessianNoise", "NoiseBase", "WhiteNoise", "Problem", "EnsembleResult", "load_result",
     "available_backends", "get_backend", "register_backend",
 ]
+from .wells import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell,
+                    StyblinskiTang, WellsLandscapeBase)
+
+__all__ += ["LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
+            "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell"]
