@@ -23,5 +23,7 @@ __all__ = [
 from .wells import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell,
                     StyblinskiTang, WellsLandscapeBase)
 
-__all__ += ["LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
+from . import escape  # noqa: E402  (escape-time statistics: sim.escape.*)
+
+__all__ += ["escape", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
             "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell"]

@@ -331,6 +331,7 @@ def test_run_ensemble_numba_vs_numpy(L, noise):
     assert r_nb.escaped.sum() > 0  # the check exercises exits
 
 
+@pytest.mark.slow
 def test_eigenbasis_fast_path_faster_than_eigh():
     """The fixed-eigenbasis path (no eigh per step) beats the generic eigh path on the same 2-D wells.
 
