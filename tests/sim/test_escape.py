@@ -12,7 +12,9 @@ Tolerances
   EM scheme changes the effective temperature of a quadratic piece by a factor 1 +- H dt/2, which
   moves the Arrhenius exponent by at most E H_max dt / 2, plus an O(H dt) prefactor change) plus
   the discrete-monitoring bias at the absorbing point, 0.5826 sqrt(2 D dt) |T'(b)| / T (Broadie,
-  Glasserman, Kou), computed from the quadrature's T profile.
+  Glasserman, Kou), computed from the quadrature's T profile.  This bound needs a continuous diffusion
+  coefficient (H_a = |H_b|, so the Hessian noise does not jump at the junctions); when it jumps, EM
+  first-passage times converge only at weak order ~1/2 (slow test below).
 """
 import numpy as np
 import pytest
@@ -116,7 +118,9 @@ def _wells_problem(dt, n_barrier=3.0, h_a=1.0, h_b=1.0):
 
 
 def _bias_bound(prob, quad, e_sgd):
+    """EM bias bound, valid when the diffusion is continuous (H_a = |H_b| = H_a'); see the slow test."""
     land, dt = prob.landscape, prob.dynamics.dt
+    assert land.h_a == land.h_b == land.h_a2, "bias bound needs a continuous diffusion coefficient"
     h_max = max(land.h_a, land.h_b, land.h_a2)
     em = (e_sgd / 2 + 1) * h_max * dt
     b = float(land.minima[1][0])
@@ -174,13 +178,19 @@ def test_problem_mfpt_1d_bad_input():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("dt", [0.04, 0.02, 0.01])
-def test_mc_escape_time_asymmetric_wells_dt_sweep(dt):
-    """Asymmetric curvatures (H_a = 2, |H_b| = 0.5: no first-order cancellation of the EM temperature
-    errors between well and barrier): the bias bound must hold at every dt."""
-    prob, e_sgd = _wells_problem(dt=dt, h_a=2.0, h_b=0.5)
-    quad = problem_mfpt_1d(prob)
-    res = sim.run_ensemble(prob, n_paths=4000, t_max=40 * quad.value, seed=7)
-    st = escape_statistics(res, confidence=0.999)
-    bias = _bias_bound(prob, quad, e_sgd)
-    assert st.time.contains_mean_time(quad.value, extra_relative=bias), (st.time.mean_time_ci, quad.value, bias)
+def test_mc_escape_time_asymmetric_wells_converges_at_order_half():
+    """Asymmetric curvatures (H_a = 2, |H_b| = 0.5): Hessian noise D = eta |H| / 2B jumps by 4x at the
+    junction c, and Euler–Maruyama's first-passage times converge to the Itô quadrature only with weak
+    order about 1/2 (measured: tau_MC = 422, 491, 535 at dt = 0.04, 0.02, 0.01 vs 632.9 exact).  The
+    O(H dt) bias bound of the symmetric test does NOT hold here.  Check: the error shrinks with dt and
+    its fitted order lies in [0.3, 1.0] (statistical error of each tau_MC ~ 1.6 %, small against the
+    15-33 % errors)."""
+    errs, dts = [], [0.04, 0.02, 0.01]
+    for dt in dts:
+        prob, _ = _wells_problem(dt=dt, h_a=2.0, h_b=0.5)
+        quad = problem_mfpt_1d(prob)
+        res = sim.run_ensemble(prob, n_paths=4000, t_max=40 * quad.value, seed=7)
+        errs.append(abs(escape_statistics(res).time.mean_time / quad.value - 1))
+    assert errs[0] > errs[1] > errs[2]
+    order = stats.linregress(np.log(dts), np.log(errs)).slope
+    assert 0.3 <= order <= 1.0, (errs, order)
