@@ -9,7 +9,7 @@ from .landscapes import LandscapeBase, QuadraticSaddle, random_rotation
 from .linear import (affine_recursion_moments, exact_scheme_moments, exact_sde_moments,
                      linear_sde_moments)
 from .linear import exact_scheme_state_moments, exact_sde_state_moments
-from .noise import HessianNoise, NoiseBase, WhiteNoise
+from .noise import HessianNoise, LocalHessianNoise, NoiseBase, WhiteNoise
 from .problem import Problem
 from .results import EnsembleResult, load_result
 from .backends import available_backends, get_backend, register_backend
@@ -25,3 +25,10 @@ __all__ = [
     "Momentum", "Adam", "Adai", "AdaMod", "MomentumSDE", "AdamSDE", "AdaiSDE",
     "exact_scheme_state_moments", "exact_sde_state_moments",
 ]
+from .wells import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell,
+                    StyblinskiTang, WellsLandscapeBase)
+
+from . import escape  # noqa: E402  (escape-time statistics: sim.escape.*)
+
+__all__ += ["escape", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
+            "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell"]

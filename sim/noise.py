@@ -26,7 +26,8 @@ from . import _xp
 from ._jit import jit
 from .landscapes import LandscapeBase
 
-__all__ = ["NoiseBase", "HessianNoise", "WhiteNoise", "BoundNoise", "abs_sqrt"]
+__all__ = ["NoiseBase", "HessianNoise", "LocalHessianNoise", "WhiteNoise", "BoundNoise", "abs_sqrt",
+           "eigenbasis_apply"]
 
 
 def abs_sqrt(h, scale: float = 1.0, floor: float = 0.0):
@@ -89,6 +90,68 @@ def _make_apply_hessian_factor(hessian_fn):
             out[i] = acc
 
     return apply
+
+
+@lru_cache(maxsize=None)
+def _make_apply_eigenbasis(eigenvalues_fn):
+    r"""Kernel function for a landscape with a fixed Hessian eigenbasis :math:`U`:
+    ``U diag(sqrt((|lambda(x)| + floor)/B)) U^T z`` without an eigen-decomposition.
+
+    ``nzp = [1/B, floor, U (n*n, row-major)]``.
+    """
+
+    @jit
+    def apply(x, z, lp, nzp, out):
+        n = x.shape[0]
+        lam = np.empty(n)
+        eigenvalues_fn(x, lp, lam)
+        inv_b = nzp[0]
+        floor = nzp[1]
+        for k in range(n):
+            proj = 0.0
+            for j in range(n):
+                proj += nzp[2 + j * n + k] * z[j]
+            lam[k] = np.sqrt((abs(lam[k]) + floor) * inv_b) * proj
+        for i in range(n):
+            acc = 0.0
+            for k in range(n):
+                acc += nzp[2 + i * n + k] * lam[k]
+            out[i] = acc
+
+    return apply
+
+
+@lru_cache(maxsize=None)
+def _make_apply_local(critical_point_fn, inner_apply):
+    """Kernel function evaluating ``inner_apply`` (Hessian noise) at the critical point of x's region."""
+
+    @jit
+    def apply(x, z, lp, nzp, out):
+        xs = np.empty(x.shape[0])
+        critical_point_fn(x, lp, xs)
+        inner_apply(xs, z, lp, nzp, out)
+
+    return apply
+
+
+def _eigenbasis(landscape):
+    """``(U, eigenvalues_fn)`` when the landscape has a fixed Hessian eigenbasis, else ``None``."""
+    u = getattr(landscape, "hessian_eigenbasis", None)
+    fn = getattr(landscape.numba_functions(), "hessian_eigenvalues", None)
+    if u is None or fn is None or not hasattr(landscape, "hessian_eigenvalues"):
+        return None
+    return np.ascontiguousarray(u, dtype=np.float64), fn
+
+
+def eigenbasis_apply(x, z, landscape, scale: float, floor: float):
+    r""":math:`U\operatorname{diag}\big(\sqrt{(|\lambda(x)| + h_{min})\,\mathrm{scale}}\big)U^\top z` for a
+    landscape with a fixed Hessian eigenbasis ``U = landscape.hessian_eigenbasis`` (NumPy or torch),
+    rows of ``x``, ``z`` of shape ``(n_paths, dim)``.  The reference of the compiled fast path."""
+    xp = _xp.namespace(x)
+    u = landscape.hessian_eigenbasis
+    lam = landscape.hessian_eigenvalues(x)
+    w = _xp.matvec_rows(z, u.T) * xp.sqrt((xp.abs(lam) + floor) * scale)
+    return _xp.matvec_rows(w, u)
 
 
 class NoiseBase:
@@ -162,14 +225,88 @@ class HessianNoise(NoiseBase):
         s = self.constant_factor(landscape)
         if s is not None:
             return BoundNoise(_apply_constant_factor, s.ravel(), True)
+        eb = _eigenbasis(landscape)
+        if eb is not None:  # fixed eigenbasis: no eigh per step
+            u, eig_fn = eb
+            return BoundNoise(_make_apply_eigenbasis(eig_fn),
+                              np.concatenate([[1.0 / self.batch_size, self.floor], u.ravel()]), False)
         apply = _make_apply_hessian_factor(landscape.numba_functions().hessian)
         return BoundNoise(apply, np.array([1.0 / self.batch_size, self.floor]), False)
+
+    def apply(self, x, z, landscape):
+        """:math:`C(x)^{1/2} z`; without an eigen-decomposition when the landscape has a fixed
+        Hessian eigenbasis (``hessian_eigenbasis``), otherwise as :meth:`NoiseBase.apply`."""
+        if not landscape.constant_hessian and _eigenbasis(landscape) is not None:
+            return eigenbasis_apply(x, z, landscape, 1.0 / self.batch_size, self.floor)
+        return super().apply(x, z, landscape)
 
     def describe(self):
         return {**super().describe(), "batch_size": self.batch_size, "floor": self.floor}
 
     def __repr__(self):
         return f"HessianNoise(batch_size={self.batch_size}, floor={self.floor})"
+
+
+class LocalHessianNoise(NoiseBase):
+    r"""Local Hessian noise :math:`C(\theta) = ([H(\theta^*)]^+ + h_{min} I)/B` (THEORY.md §2, "local").
+
+    :math:`\theta^*` is the critical point whose region contains :math:`\theta`, as the landscape
+    defines it (``landscape.local_critical_point(x)`` / compiled ``critical_point``; see
+    :mod:`sim.wells`: the pieces of :class:`~sim.wells.PiecewiseQuadraticWells`, else the nearest
+    critical point along the escape coordinate or in Euclidean distance).  This is the idealisation
+    behind [DDT]'s escape formula: the noise of a well is that of its minimum, the noise near the
+    saddle that of the saddle.  On the piecewise-quadratic landscape :math:`H(\theta^*) = H(\theta)`,
+    so it coincides with :class:`HessianNoise`.
+
+    Parameters
+    ----------
+    batch_size : float
+        :math:`B > 0`.
+    floor : float
+        :math:`h_{min} \ge 0`.
+
+    References
+    ----------
+    THEORY.md §2; Xie, Sato, Sugiyama, "A Diffusion Theory for Deep Learning Dynamics", arXiv 2002.03495.
+    """
+
+    def __init__(self, batch_size: float, floor: float = 0.0):
+        self.batch_size = V.positive("batch_size", batch_size)
+        self.floor = V.positive("floor", floor, allow_zero=True)
+        self._hessian_noise = HessianNoise(self.batch_size, self.floor)
+
+    @staticmethod
+    def _check(landscape):
+        if not hasattr(landscape, "local_critical_point") or getattr(
+                landscape.numba_functions(), "critical_point", None) is None:
+            raise TypeError(f"LocalHessianNoise needs a landscape with critical-point regions "
+                            f"(local_critical_point and a compiled critical_point), got {type(landscape).__name__}")
+
+    def covariance(self, x, landscape):
+        self._check(landscape)
+        return self._hessian_noise.covariance(landscape.local_critical_point(x), landscape)
+
+    def sqrt_covariance(self, x, landscape):
+        self._check(landscape)
+        return self._hessian_noise.sqrt_covariance(landscape.local_critical_point(x), landscape)
+
+    def apply(self, x, z, landscape):
+        self._check(landscape)
+        return self._hessian_noise.apply(landscape.local_critical_point(x), z, landscape)
+
+    def bind(self, landscape):
+        self._check(landscape)
+        inner = self._hessian_noise.bind(landscape)
+        if inner.constant:
+            return inner
+        fn = _make_apply_local(landscape.numba_functions().critical_point, inner.apply)
+        return BoundNoise(fn, inner.params, False)
+
+    def describe(self):
+        return {**super().describe(), "batch_size": self.batch_size, "floor": self.floor}
+
+    def __repr__(self):
+        return f"LocalHessianNoise(batch_size={self.batch_size}, floor={self.floor})"
 
 
 class WhiteNoise(NoiseBase):

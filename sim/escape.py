@@ -1,0 +1,395 @@
+r"""Escape-time statistics of ensembles: censored exponential rates, survival curves, exact 1-D MFPT.
+
+Pure NumPy/SciPy, on an :class:`~sim.results.EnsembleResult` or on arrays ``(times, escaped)``
+where ``times[i]`` is path :math:`i`'s exit time if ``escaped[i]`` and its censoring time otherwise.
+
+* :func:`exponential_rate` — maximum-likelihood rate of censored exponential data,
+  :math:`\hat\lambda = k/E` with :math:`k` events and exposure :math:`E = \sum_i \min(T_i, t_{max})`,
+  with an exact confidence interval, and the mean escape time :math:`1/\hat\lambda` with its interval.
+* :func:`exponentiality_test` — is the escape law exponential?  Kolmogorov–Smirnov distance between
+  the Kaplan–Meier curve and the fitted exponential, with a parametric-bootstrap p-value.
+* :func:`kaplan_meier` — the survival curve with Greenwood standard errors.
+* :func:`escape_statistics` — all of the above from an ensemble result, times in continuous units and
+  in steps / optimizer iterations.
+* :func:`problem_mfpt_1d` — the exact mean first-passage time of the SGD SDE of a 1-D
+  :class:`~sim.problem.Problem` by quadrature (:func:`sim.mfpt.mean_first_passage_time_1d`).
+
+References
+----------
+THEORY.md §0 (time t = kη), §5–§7 (escape times, comparisons).  Z. Xie, I. Sato, M. Sugiyama, "A Diffusion
+Theory for Deep Learning Dynamics", arXiv 2002.03495.  F. Garwood, "Fiducial limits for the Poisson
+distribution", Biometrika 28 (1936).  E. L. Kaplan, P. Meier, "Nonparametric estimation from incomplete
+observations", JASA 53 (1958).  J. F. Lawless, *Statistical Models and Methods for Lifetime Data*, §3.5
+(exponential model, censored data).  H. W. Lilliefors, "On the Kolmogorov–Smirnov test for the exponential
+distribution with mean unknown", JASA 64 (1969).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from . import _validation as V
+
+__all__ = ["RateEstimate", "exponential_rate", "kaplan_meier", "KaplanMeier", "exponentiality_test",
+           "ExponentialityTest", "EscapeStatistics", "escape_statistics", "problem_mfpt_1d",
+           "times_from_result"]
+
+
+# ----------------------------------------------------------------------------------------------
+# input
+# ----------------------------------------------------------------------------------------------
+def _times(times, escaped):
+    t = V.finite_array("times", times, ndim=1)
+    e = np.asarray(escaped)
+    if e.shape != t.shape:
+        raise ValueError(f"escaped must have the shape of times {t.shape}, got {e.shape}")
+    if e.dtype != bool:
+        if not np.isin(e, (0, 1)).all():
+            raise ValueError("escaped must be a boolean mask")
+        e = e.astype(bool)
+    if t.size == 0:
+        raise ValueError("times must not be empty")
+    if np.any(t < 0):
+        raise ValueError("times must be >= 0")
+    return t, e
+
+
+def times_from_result(result, label: int | None = None):
+    r"""``(times, escaped)`` of an :class:`~sim.results.EnsembleResult`.
+
+    Escaped paths give their exit time ``exit_step·dt``; paths still running give the time they were
+    observed for, ``n_steps·dt`` (:math:`\ge t_{max}`).  Diverged paths are dropped (with a warning).
+    With ``label``, only exits with that label count as events; other exits are censored at their
+    exit time (cause-specific hazard, competing risks).
+    """
+    keep = ~result.diverged
+    if not keep.all():
+        warnings.warn(f"{int((~keep).sum())} diverged paths are excluded from the escape statistics",
+                      RuntimeWarning, stacklevel=3)
+    t = np.where(result.escaped, result.exit_step * result.dt, result.n_steps * result.dt)
+    ev = result.escaped.copy()
+    if label is not None:
+        ev &= result.exit_label == int(label)
+    return t[keep].astype(float), ev[keep]
+
+
+# ----------------------------------------------------------------------------------------------
+# rate MLE and exact interval
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RateEstimate:
+    r"""Censored exponential fit.
+
+    Attributes
+    ----------
+    n_events : int
+        :math:`k`, the number of escapes.
+    n_paths : int
+    exposure : float
+        :math:`E = \sum_i \min(T_i, t_{max})` (time units of the input).
+    rate, rate_ci : float, (float, float)
+        :math:`\hat\lambda = k/E` and its confidence interval.
+    mean_time, mean_time_ci : float, (float, float)
+        :math:`1/\hat\lambda` and :math:`(1/\lambda_{hi}, 1/\lambda_{lo})` (``inf`` when :math:`k = 0`).
+    confidence : float
+    method : str
+        ``"gamma"`` (no censoring: exact pivot :math:`2\lambda E \sim \chi^2_{2k}`) or ``"poisson"``
+        (censoring: Garwood's exact Poisson interval for :math:`k` given the exposure).
+    """
+
+    n_events: int
+    n_paths: int
+    exposure: float
+    rate: float
+    rate_ci: tuple
+    mean_time: float
+    mean_time_ci: tuple
+    confidence: float
+    method: str
+
+    def scaled(self, unit: float) -> "RateEstimate":
+        """The same estimate with times measured in units of ``unit`` (e.g. ``dt`` for steps)."""
+        return RateEstimate(self.n_events, self.n_paths, self.exposure / unit, self.rate * unit,
+                            (self.rate_ci[0] * unit, self.rate_ci[1] * unit), self.mean_time / unit,
+                            (self.mean_time_ci[0] / unit, self.mean_time_ci[1] / unit), self.confidence,
+                            self.method)
+
+    def contains_mean_time(self, value: float, extra_relative: float = 0.0) -> bool:
+        """Whether ``value`` lies in the mean-time interval widened by a relative model error."""
+        lo, hi = self.mean_time_ci
+        return lo * (1 - extra_relative) <= value <= hi * (1 + extra_relative)
+
+
+def exponential_rate(times, escaped, t_max: float | None = None, confidence: float = 0.95) -> RateEstimate:
+    r"""Maximum-likelihood escape rate of censored exponential data with an exact interval.
+
+    The likelihood of independent exponential times observed up to :math:`t_{max}` is
+    :math:`\lambda^k e^{-\lambda E}`, so :math:`\hat\lambda = k/E`, :math:`E = \sum_i \min(T_i, t_{max})`.
+
+    Interval (level :math:`1-\alpha`):
+
+    * no censored path: :math:`2\lambda E \sim \chi^2_{2k}` exactly (sum of :math:`k` exponentials), so
+      :math:`[\chi^2_{2k,\alpha/2},\, \chi^2_{2k,1-\alpha/2}]/(2E)`;
+    * with censoring (type I): Garwood's Poisson interval
+      :math:`[\chi^2_{2k,\alpha/2},\, \chi^2_{2k+2,1-\alpha/2}]/(2E)` — exact for the event count of a
+      Poisson process observed for a fixed exposure, and conservative-to-nominal here (the tests
+      measure its coverage on censored exponential samples).  For :math:`k = 0` the lower limit is 0.
+
+    Parameters
+    ----------
+    times : array_like, shape (n,)
+        Exit time of escaped paths, censoring time of the others.
+    escaped : array_like of bool, shape (n,)
+    t_max : float, optional
+        Censoring time; times are clipped to it (default: no clipping).
+    confidence : float
+        :math:`1-\alpha \in (0, 1)`.
+
+    References
+    ----------
+    Lawless, *Statistical Models and Methods for Lifetime Data*, §3.5; Garwood (1936).
+    """
+    t, e = _times(times, escaped)
+    conf = V.in_range("confidence", confidence, 0.0, 1.0, lo_open=True, hi_open=True)
+    if t_max is not None:
+        t_max = V.positive("t_max", t_max)
+        e = e & (t <= t_max)
+        t = np.minimum(t, t_max)
+    k, n, expo = int(e.sum()), t.size, float(t.sum())
+    if expo <= 0:
+        raise ValueError("total exposure is zero: every path escaped at time 0")
+    alpha = 1.0 - conf
+    censored = k < n
+    lo = stats.chi2.ppf(alpha / 2, 2 * k) / (2 * expo) if k > 0 else 0.0
+    hi_df = 2 * k + 2 if censored else 2 * k
+    hi = stats.chi2.ppf(1 - alpha / 2, hi_df) / (2 * expo)
+    rate = k / expo
+    mean = expo / k if k > 0 else np.inf
+    return RateEstimate(k, n, expo, rate, (float(lo), float(hi)), mean,
+                        (1.0 / hi, (1.0 / lo) if lo > 0 else np.inf), conf,
+                        "poisson" if censored else "gamma")
+
+
+# ----------------------------------------------------------------------------------------------
+# Kaplan–Meier
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KaplanMeier:
+    r"""Kaplan–Meier survival curve :math:`\hat S(t) = \prod_{t_j \le t}(1 - d_j/n_j)`.
+
+    Attributes
+    ----------
+    times : (m,) — distinct event times; survival : (m,) — :math:`\hat S` just after each;
+    std_error : (m,) — Greenwood's :math:`\hat S\sqrt{\sum d_j/(n_j(n_j-d_j))}`;
+    at_risk, events : (m,) — :math:`n_j`, :math:`d_j`.
+    """
+
+    times: np.ndarray
+    survival: np.ndarray
+    std_error: np.ndarray
+    at_risk: np.ndarray
+    events: np.ndarray
+
+    def __call__(self, t):
+        """:math:`\\hat S(t)` (right-continuous step function)."""
+        idx = np.searchsorted(self.times, np.asarray(t, dtype=float), side="right")
+        return np.concatenate([[1.0], self.survival])[idx]
+
+
+def kaplan_meier(times, escaped) -> KaplanMeier:
+    """Kaplan–Meier estimate of the survival (not-yet-escaped) probability, ties handled.
+
+    A censoring at the same time as an event counts as at risk for that event (the usual convention).
+    """
+    t, e = _times(times, escaped)
+    order = np.argsort(t, kind="stable")
+    t, e = t[order], e[order]
+    uniq, first = np.unique(t, return_index=True)
+    n_at = t.size - first
+    d = np.add.reduceat(e.astype(np.int64), first)
+    m = d > 0
+    uniq, n_at, d = uniq[m], n_at[m], d[m]
+    s = np.cumprod(1.0 - d / n_at)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gw = np.cumsum(np.where(n_at > d, d / (n_at * (n_at - d)), np.inf))
+    se = np.where(s > 0, s * np.sqrt(np.where(np.isfinite(gw), gw, 0.0)), 0.0)
+    return KaplanMeier(uniq, s, se, n_at, d)
+
+
+# ----------------------------------------------------------------------------------------------
+# exponentiality
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExponentialityTest:
+    """KS distance between Kaplan–Meier and the fitted exponential, and its bootstrap p-value."""
+
+    statistic: float
+    pvalue: float
+    n_bootstrap: int
+    rate: float
+
+
+def _ks_km_exp(t, e, rate):
+    km = kaplan_meier(t, e)
+    if km.times.size == 0:
+        return 0.0
+    s_before = np.concatenate([[1.0], km.survival[:-1]])
+    model = np.exp(-rate * km.times)
+    return float(max(np.abs(km.survival - model).max(), np.abs(s_before - model).max()))
+
+
+def exponentiality_test(times, escaped, t_max: float | None = None, *, n_bootstrap: int = 499,
+                        seed: int = 0, dt: float | None = None) -> ExponentialityTest:
+    r"""Test that escape times are exponential, allowing censoring at ``t_max``.
+
+    Statistic: :math:`D = \sup_t |\hat S_{KM}(t) - e^{-\hat\lambda t}|` on the observed range, with
+    :math:`\hat\lambda` the censored MLE.  Because :math:`\hat\lambda` is fitted from the same data,
+    the classical KS null distribution does not apply (Lilliefors); the p-value is from a parametric
+    bootstrap: samples of the fitted exponential, censored the same way (at ``t_max``, or at each
+    path's own censoring time when ``t_max`` is None), optionally rounded up to the step grid
+    ``dt`` (escape times of a simulation are multiples of ``dt``), refitted and re-tested.  Without
+    censoring this is the Lilliefors test for the exponential.  Note: real first-passage laws have a
+    short non-exponential transient (relaxation in the well), which a large sample will detect.
+
+    Parameters
+    ----------
+    times, escaped, t_max
+        As in :func:`exponential_rate`.
+    n_bootstrap : int
+        Bootstrap replicates; the p-value resolution is :math:`1/(n+1)`.
+    seed : int
+    dt : float, optional
+        Step of the time grid of the data.
+    """
+    t, e = _times(times, escaped)
+    n_bootstrap = V.positive_int("n_bootstrap", n_bootstrap)
+    if t_max is not None:
+        t_max = V.positive("t_max", t_max)
+        e = e & (t <= t_max)
+        t = np.minimum(t, t_max)
+    cens = np.full(t.size, t_max) if t_max is not None else np.where(e, np.inf, t)
+    if t_max is None and not np.all(e):
+        # censoring times of escaped paths are unknown: use the largest observed censoring time
+        cens = np.where(e, t[~e].max() if (~e).any() else np.inf, t)
+    rate = exponential_rate(t, e).rate
+    if rate == 0:
+        return ExponentialityTest(0.0, 1.0, n_bootstrap, 0.0)
+    d_obs = _ks_km_exp(t, e, rate)
+    rng = np.random.default_rng(seed)
+    exceed = 0
+    for _ in range(n_bootstrap):
+        s = rng.exponential(1.0 / rate, t.size)
+        if dt is not None:
+            s = np.ceil(s / dt) * dt
+        eb = s <= cens
+        tb = np.minimum(s, cens)
+        rb = exponential_rate(tb, eb).rate
+        exceed += _ks_km_exp(tb, eb, rb) >= d_obs if rb > 0 else 0
+    return ExponentialityTest(d_obs, (exceed + 1) / (n_bootstrap + 1), n_bootstrap, rate)
+
+
+# ----------------------------------------------------------------------------------------------
+# from an ensemble result
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EscapeStatistics:
+    r"""Escape statistics of one ensemble.
+
+    ``time`` is in continuous units (:math:`t = k\,\mathrm{dt}`), ``steps`` in simulation steps
+    (``time.scaled(dt)``) and ``iterations`` in optimizer iterations (``time.scaled(lr)``,
+    :math:`t = k\eta`, THEORY.md §0; equal to ``steps`` for a discrete optimizer).
+    """
+
+    time: RateEstimate
+    steps: RateEstimate
+    iterations: RateEstimate
+    sample_mean: float  # plain mean of the escape times (nan when some paths were censored)
+    sample_mean_se: float
+    survival: KaplanMeier
+    n_censored: int
+    n_diverged: int
+    dt: float
+    lr: float
+
+
+def escape_statistics(result, confidence: float = 0.95, label: int | None = None) -> EscapeStatistics:
+    """Rate MLE with exact interval, Kaplan–Meier curve and plain-mean cross-check of an ensemble."""
+    t, e = times_from_result(result, label)
+    est = exponential_rate(t, e, confidence=confidence)
+    dyn = result.metadata.get("problem", {}).get("dynamics", {}) if result.metadata else {}
+    lr = float(dyn.get("lr", result.dt))
+    if np.all(e):
+        mean, se = float(t.mean()), float(t.std(ddof=1) / np.sqrt(t.size)) if t.size > 1 else np.nan
+    else:
+        mean, se = np.nan, np.nan
+    return EscapeStatistics(est, est.scaled(result.dt), est.scaled(lr), mean, se, kaplan_meier(t, e),
+                            int((~e).sum()), result.n_diverged, float(result.dt), lr)
+
+
+# ----------------------------------------------------------------------------------------------
+# exact 1-D MFPT of a Problem's SGD SDE
+# ----------------------------------------------------------------------------------------------
+def problem_mfpt_1d(problem, *, reflecting: float | None = None, absorbing: float | None = None,
+                    convention: str = "ito", n_intervals: int = 20000):
+    r"""Exact MFPT of the SGD SDE of a 1-D problem, by :func:`sim.mfpt.mean_first_passage_time_1d`.
+
+    The adapter from the shared :class:`~sim.problem.Problem` to the solver's callables:
+    drift :math:`a(x) = -L'(x)`, diffusion :math:`D(x) = (\eta/2)\,C(x)` with :math:`C` from the
+    problem's noise model and :math:`\eta` = ``problem.dynamics.lr`` (THEORY.md §4, SGD), Itô by
+    default (what Euler–Maruyama and the SGD recursion converge to).  The landscape's ``breakpoints``
+    (junctions of :class:`~sim.wells.PiecewiseQuadraticWells`) that lie inside the interval become
+    panel ends, keeping the quadrature fourth order.
+
+    Parameters
+    ----------
+    problem : Problem
+        1-D, with ``SGD`` or ``SGDLangevin`` dynamics.
+    absorbing : float, optional
+        Default: the problem's exit, which must then be a 1-D :class:`~sim.exits.HalfSpaceExit`
+        (enter :math:`n x \ge o`: absorbing at :math:`o/n`).
+    reflecting : float, optional
+        Reflecting wall on the other side of ``x0``.  Default: ``x0 - 8 (absorbing - x0)``, far
+        enough that the stationary mass beyond it is negligible for a confining well (check it for
+        your landscape: the MFPT must not change when the wall moves).
+    convention : {"ito", "ddt"}
+    n_intervals : int
+
+    Returns
+    -------
+    sim.mfpt.MFPTQuadratureResult
+        ``value`` (time units), ``error`` (quadrature error estimate).
+    """
+    from .dynamics import SGD, SGDLangevin
+    from .exits import HalfSpaceExit
+    from .mfpt import mean_first_passage_time_1d
+
+    if problem.dim != 1:
+        raise ValueError(f"problem_mfpt_1d needs a 1-D problem, got dim={problem.dim}")
+    if not isinstance(problem.dynamics, (SGD, SGDLangevin)):
+        raise TypeError(f"problem_mfpt_1d solves the SGD SDE; dynamics must be SGD or SGDLangevin, "
+                        f"got {type(problem.dynamics).__name__}")
+    x0 = float(problem.x0[0])
+    if absorbing is None:
+        if not isinstance(problem.exit, HalfSpaceExit):
+            raise ValueError("absorbing must be given unless the problem's exit is a HalfSpaceExit")
+        absorbing = problem.exit.offset / problem.exit.normal[0]
+    absorbing = float(V.finite_array("absorbing", absorbing, ndim=0))
+    if reflecting is None:
+        reflecting = x0 - 8.0 * (absorbing - x0)
+    reflecting = float(V.finite_array("reflecting", reflecting, ndim=0))
+    land, noise, eta = problem.landscape, problem.noise, problem.dynamics.lr
+
+    def drift(x):
+        return -land.gradient(np.asarray(x, dtype=float)[:, None])[:, 0]
+
+    def diffusion(x):
+        return 0.5 * eta * noise.covariance(np.asarray(x, dtype=float)[:, None], land)[:, 0, 0]
+
+    lo, hi = min(reflecting, absorbing), max(reflecting, absorbing)
+    bps = np.asarray(getattr(land, "breakpoints", np.zeros((0, 1))), dtype=float).reshape(-1)
+    bps = [float(b) for b in bps if lo < b < hi and b != x0]
+    return mean_first_passage_time_1d(drift, diffusion, x0, reflecting, absorbing, convention,
+                                      breakpoints=bps, n_intervals=n_intervals)
