@@ -20,8 +20,14 @@ def _thm1():
     return thm1.CHECKS
 
 
+def _validity():
+    from . import validity
+
+    return validity.CHECKS
+
+
 #: Result id → a loader returning that result's check functions (imported lazily).
-SUITES = {"thm1": _thm1}
+SUITES = {"thm1": _thm1, "validity": _validity}
 
 
 def run_suite(only=None, settings: Settings | None = None, log=print) -> list[CheckRecord]:

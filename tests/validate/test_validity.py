@@ -1,0 +1,53 @@
+"""Validity maps: the order check has power, the quick map passes, and the underdamped exact model
+(the Kramers backward solver) agrees with Monte Carlo of the same momentum SDE."""
+import warnings
+
+import numpy as np
+import pytest
+
+import sim
+import validate.validity as vv
+from validate.records import FINDING, PASS, Settings
+
+TEMPS = np.array([1 / 3, 1 / 4.5, 1 / 6, 1 / 8])
+SOLVER = np.full(4, 1e-6)
+
+
+def test_order_record_passes_a_vanishing_error_and_flags_a_wrong_prefactor(tmp_path):
+    s = Settings(out=str(tmp_path))
+    assert vv._order_record("x", "ok", TEMPS, 0.3 * TEMPS, SOLVER, s).verdict == PASS
+    assert vv._order_record("x", "fast", TEMPS, np.exp(-1 / TEMPS), SOLVER, s).verdict == PASS
+    # a wrong prefactor: the error tends to a constant, not to 0
+    wrong = vv._order_record("x", "prefactor", TEMPS, 0.1 + 0.3 * TEMPS, SOLVER, s)
+    assert wrong.verdict == FINDING and wrong.measured < 0.9
+    # errors below the solver's accuracy: agreement within it
+    tiny = vv._order_record("x", "tiny", TEMPS, np.full(4, 1e-7), SOLVER, s)
+    assert tiny.verdict == PASS and "|error| / solver error" in tiny.quantity
+
+
+def test_quick_validity_maps_pass(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ValidityWarnings at the largest temperatures are expected
+        recs = vv.check_validity_maps(Settings(out=str(tmp_path)))
+    assert {r.result for r in recs} == {"ddt-sgd", "thm3", "prop4"}
+    assert all(r.verdict == PASS for r in recs), [(r.quantity, r.measured, r.note) for r in recs]
+    assert (tmp_path / "figures" / "validity_maps.png").exists()
+
+
+def test_underdamped_exact_mfpt_matches_monte_carlo():
+    """MomentumSDE (EMA form, M = 0.5, γ = 1) escaping the piecewise-quadratic well at E = 3.
+
+    D is constant here (H_a = |H_b|), the scheme has weak order 2, and θ is C¹ (finite velocity),
+    so the integration and exit-monitoring biases are O(dt) of the step, far below the standard
+    error; tolerance = 4 SE + 3× the solver's error estimate.
+    """
+    exponent, lr = 3.0, 0.05
+    exact, err = vv.exact_underdamped(exponent, lr, 0.1)
+    prob = sim.Problem(vv.landscape(), sim.HessianNoise(vv._batch(lr, exponent)),
+                       sim.MomentumSDE(lr, 0.9, beta3=0.1, dt=0.02), [vv.A_MIN],
+                       exit=sim.HalfSpaceExit([1.0], vv.A_NEXT))
+    res = sim.run_ensemble(prob, 2000, 40 * exact, seed=21)
+    assert res.summary()["censored"] == 0
+    t = res.escape_times
+    se = t.std(ddof=1) / np.sqrt(t.size)
+    assert abs(t.mean() - exact) <= 4 * se + 3 * err * exact, (t.mean(), se, exact, err)
