@@ -60,8 +60,8 @@ def test_torch_matches_numpy_reference_path_by_path(dynamics, exit_kind):
 def test_float32_agrees_with_float64_to_single_precision():
     prob = _saddle_problem(sim.SGDLangevin(0.1, dt=0.01))
     kw = dict(save_times=[1.0, 2.0], seed=2, store_samples=True)
-    r64 = sim.run_ensemble(prob, 2000, 2.0, backend="torch", **kw)
-    r32 = sim.run_ensemble(prob, 2000, 2.0, backend="torch", precision="float32", **kw)
+    r64 = sim.run_ensemble(prob, 1000, 2.0, backend="torch", **kw)
+    r32 = sim.run_ensemble(prob, 1000, 2.0, backend="torch", precision="float32", **kw)
     assert r32.metadata["precision"] == "float32"
     # 200 steps of O(1) values: accumulated float32 round-off ≲ 200 · 6e-8 relative
     scale = np.abs(r64.samples).max()
@@ -70,8 +70,8 @@ def test_float32_agrees_with_float64_to_single_precision():
 
 def test_torch_chunk_size_independent():
     prob = _saddle_problem(sim.SGDLangevin(0.1, dt=0.01), sim.BallExit(np.zeros(3), 1.0))
-    a = sim.run_ensemble(prob, 3000, 3.0, save_times=[1.0], seed=9, backend="torch", chunk_size=1024)
-    b = sim.run_ensemble(prob, 3000, 3.0, save_times=[1.0], seed=9, backend="torch", chunk_size=4096)
+    a = sim.run_ensemble(prob, 2500, 1.5, save_times=[1.0], seed=9, backend="torch", chunk_size=1024)
+    b = sim.run_ensemble(prob, 2500, 1.5, save_times=[1.0], seed=9, backend="torch", chunk_size=4096)
     np.testing.assert_array_equal(a.exit_step, b.exit_step)
     np.testing.assert_array_equal(a.cov, b.cov)
 
@@ -79,8 +79,8 @@ def test_torch_chunk_size_independent():
 def test_torch_and_numba_statistics_agree():
     """Same streams, same maths: numba and torch agree path by path, so their statistics do too."""
     prob = _saddle_problem(sim.SGDLangevin(0.1, dt=0.01), sim.BallExit(np.zeros(3), 1.0))
-    a = sim.run_ensemble(prob, 4000, 5.0, save_times=[1.0], seed=5, backend="numba")
-    b = sim.run_ensemble(prob, 4000, 5.0, save_times=[1.0], seed=5, backend="torch")
+    a = sim.run_ensemble(prob, 1500, 3.0, save_times=[1.0], seed=5, backend="numba")
+    b = sim.run_ensemble(prob, 1500, 3.0, save_times=[1.0], seed=5, backend="torch")
     np.testing.assert_array_equal(a.exit_step, b.exit_step)
     np.testing.assert_allclose(a.cov, b.cov, rtol=1e-12, atol=1e-15)
 
