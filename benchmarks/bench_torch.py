@@ -1,7 +1,8 @@
 """Torch backend throughput: path-steps per second against a plain torch loop, same run.
 
-The ensemble: the 2-D SGD SDE on a quadratic saddle with Hessian noise and a ball exit far enough
-that (almost) no path leaves, i.e. exit detection on but every path runs every step.  The baseline is
+The ensembles: the 2-D SGD SDE and the discrete Adam and Adai optimizers on a quadratic saddle with
+Hessian noise and a ball exit far enough that no path leaves, i.e. exit detection on but every path
+runs every step.  The baseline is
 the loop a user would write by hand: ``torch.randn`` normals, the same update, the same exit mask.
 optdyn's torch path additionally reproduces the numba/NumPy per-path streams (int64 xoshiro256**),
 which costs several elementwise kernels per normal; the ratio shows that price.
@@ -17,28 +18,48 @@ import time
 import numpy as np
 
 
-def _problem(sim, dt):
-    land = sim.QuadraticSaddle([1.0, -0.5])
-    return sim.Problem(land, sim.HessianNoise(1.0), sim.SGDLangevin(0.01, dt=dt), np.zeros(2),
+H = np.array([[1.0, 0.0], [0.0, -0.5]])
+SQRT_C = np.array([[1.0, 0.0], [0.0, np.sqrt(0.5)]])  # [H]^+ / B with B = 1
+
+
+def _problem(sim, dynamics):
+    land = sim.QuadraticSaddle(np.diag(H))
+    return sim.Problem(land, sim.HessianNoise(1.0), dynamics, np.zeros(2),
                        exit=sim.BallExit(np.zeros(2), 1e6))
 
 
-def plain_torch_loop(torch, n_paths, n_steps, dt, lr, device, dtype):
-    """The hand-written baseline: same update and exit mask, torch's own generator."""
-    h = torch.tensor([[1.0, 0.0], [0.0, -0.5]], dtype=dtype, device=device)
-    s = torch.tensor([[1.0, 0.0], [0.0, np.sqrt(0.5)]], dtype=dtype, device=device)
-    amp = float(np.sqrt(lr * dt))
+def plain_torch_loop(torch, kind, n_paths, n_steps, device, dtype):
+    """The hand-written baseline: the same update and exit mask, torch's own generator."""
+    h = torch.tensor(H, dtype=dtype, device=device)
+    s = torch.tensor(SQRT_C, dtype=dtype, device=device)
     x = torch.zeros(n_paths, 2, dtype=dtype, device=device)
+    m, v, p = torch.zeros_like(x), torch.zeros_like(x), torch.ones_like(x)
     alive = torch.ones(n_paths, dtype=torch.bool, device=device)
     gen = torch.Generator(device=device).manual_seed(0)
-    for _ in range(n_steps):
+    for k in range(1, n_steps + 1):
         z = torch.randn(n_paths, 2, generator=gen, dtype=dtype, device=device)
-        xn = x - dt * (x @ h) - amp * (z @ s)
+        g = x @ h + z @ s
+        if kind == "SGD SDE":
+            xn = x - DT * (x @ h) - float(np.sqrt(LR * DT)) * (z @ s)
+        elif kind == "Adam":
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g * g
+            xn = x - LR / (1 - 0.9**k) * m / (torch.sqrt(v / (1 - 0.999**k)) + 1e-8)
+        else:  # Adai
+            v = 0.99 * v + 0.01 * g * g
+            vh = v / (1 - 0.99**k)
+            b1 = torch.clip(1 - 0.1 * vh / vh.mean(axis=1, keepdims=True), 0.0, 1 - 1e-3)
+            m = b1 * m + (1 - b1) * g
+            p = p * b1
+            xn = x - LR * m / (1 - p)
         x = torch.where(alive[:, None], xn, x)
         alive = alive & ((x * x).sum(axis=1) < 1e12)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     return x
+
+
+LR, DT = 0.01, 0.01
 
 
 def _best(fn, repeats):
@@ -67,27 +88,25 @@ def main(argv=None) -> int:
 
     if args.quick:
         args.paths, args.steps, args.repeats = 20_000, 20, 1
-    dt = 0.01
-    prob = _problem(sim, dt)
     backend = f"torch:{args.device}"
+    cases = {"SGD SDE": sim.SGDLangevin(LR, dt=DT), "Adam": sim.Adam(LR), "Adai": sim.Adai(LR)}
     print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}; "
-          f"{args.paths} paths x {args.steps} steps, 2-D SGD SDE, exit detection on")
-    rows = []
-    for prec, dtype in (("float64", torch.float64), ("float32", torch.float32)):
-        def ours():
-            sim.run_ensemble(prob, args.paths, args.steps * dt, seed=0, backend=backend,
-                             precision=prec, chunk_size=min(args.paths, 1 << 22), progress=False)
+          f"{args.paths} paths x {args.steps} steps, 2-D saddle, Hessian noise, exit detection on")
+    print(f"{'case':<10}{'precision':<10}{'optdyn torch [steps/s]':>24}{'plain torch loop [steps/s]':>28}{'ratio':>8}")
+    for kind, dyn in cases.items():
+        prob = _problem(sim, dyn)
+        for prec, dtype in (("float64", torch.float64), ("float32", torch.float32)):
+            def ours():
+                sim.run_ensemble(prob, args.paths, args.steps * dyn.dt, seed=0, backend=backend,
+                                 precision=prec, chunk_size=min(args.paths, 1 << 22), progress=False)
 
-        def base():
-            plain_torch_loop(torch, args.paths, args.steps, dt, 0.01, args.device, dtype)
+            def base():
+                plain_torch_loop(torch, kind, args.paths, args.steps, args.device, dtype)
 
-        ours()  # warm-up (allocator, first calls)
-        t_ours, t_base = _best(ours, args.repeats), _best(base, args.repeats)
-        work = args.paths * args.steps
-        rows.append((prec, work / t_ours, work / t_base))
-    print(f"{'precision':<10}{'optdyn torch [steps/s]':>26}{'plain torch loop [steps/s]':>30}{'ratio':>8}")
-    for prec, a, b in rows:
-        print(f"{prec:<10}{a:>26.3e}{b:>30.3e}{a / b:>8.2f}")
+            ours()  # warm-up (allocator, first calls)
+            work = args.paths * args.steps
+            a, b = work / _best(ours, args.repeats), work / _best(base, args.repeats)
+            print(f"{kind:<10}{prec:<10}{a:>24.3e}{b:>28.3e}{a / b:>8.2f}")
     return 0
 
 
