@@ -20,8 +20,18 @@ def _thm1():
     return thm1.CHECKS
 
 
+def _saddles(name):
+    def load():
+        from . import saddles
+
+        return getattr(saddles, name)
+
+    return load
+
+
 #: Result id → a loader returning that result's check functions (imported lazily).
-SUITES = {"thm1": _thm1}
+SUITES = {"thm1": _thm1, "thm2": _saddles("THM2_CHECKS"), "prop1": _saddles("PROP1_CHECKS"),
+          "prop3": _saddles("PROP3_CHECKS")}
 
 
 def run_suite(only=None, settings: Settings | None = None, log=print) -> list[CheckRecord]:
