@@ -55,6 +55,9 @@ __all__ = [
     "mean",
     "covariance_2x2",
     "position_variance",
+    "drift_coefficient",
+    "stationary_z_variance",
+    "median_exit_time",
     "FORMULAS",
     "ENTRY",
 ]
@@ -161,6 +164,43 @@ def position_variance(eigenvalues, lr, batch_size, beta0, t, eps=DEFAULT_EPS, fl
     return covariance_2x2(eigenvalues, lr, batch_size, beta0, t, eps, floor)[..., 0, 0]
 
 
+def drift_coefficient(eigenvalues, lr, beta0, r0, eps=DEFAULT_EPS, floor=0.0) -> np.ndarray:
+    r"""Drift coefficient :math:`d_i = r_0/(\lambda_+ - \lambda_-)` of Adai from :math:`\theta_0 = 0`
+    (:func:`theory.thm2.drift_coefficient` with Adai's inertia), shape (n,).
+
+    Unclipped and along :math:`H_i < 0`:
+    :math:`d_i = \eta r_0\|H\|_{tr}/(\beta_0 n|H_i|\sqrt{1+4x})`, :math:`x = \eta\|H\|_{tr}/(\beta_0 n)`:
+    exactly :math:`\propto 1/|H_i|` (the same :math:`x` for every direction).
+    """
+    beta1, beta3 = _betas(eigenvalues, beta0, eps, floor)
+    return thm2.drift_coefficient(eigenvalues, lr, beta1, beta3, r0)
+
+
+def stationary_z_variance(eigenvalues, lr, batch_size, beta0, eps=DEFAULT_EPS, floor=0.0):
+    r""":math:`\operatorname{Var}Z_\infty` of Adai along each unstable direction (Theorem 2 per direction).
+
+    ``eigenvalues`` are all n eigenvalues (they set v̄); entries for stable directions are NaN.
+    """
+    h = _checks.eigenvalues("eigenvalues", eigenvalues)
+    beta1, beta3 = _betas(h, beta0, eps, floor)
+    out = np.full(h.shape, np.nan)
+    u = h < 0
+    out[u] = thm2.stationary_z_variance(h[u], lr, batch_size, beta1[u], beta3[u], floor)
+    return out
+
+
+def median_exit_time(eigenvalues, lr, batch_size, beta0, radius, r0=0.0, eps=DEFAULT_EPS, floor=0.0):
+    r"""Asymptotic median exit time of Adai along each unstable direction (NaN for stable ones);
+    :func:`theory.thm2.median_exit_time` with Adai's inertia (all n eigenvalues set v̄)."""
+    h = _checks.eigenvalues("eigenvalues", eigenvalues)
+    beta1, beta3 = _betas(h, beta0, eps, floor)
+    out = np.full(h.shape, np.nan)
+    u = h < 0
+    r0 = np.broadcast_to(np.asarray(r0, float), h.shape)
+    out[u] = thm2.median_exit_time(h[u], lr, batch_size, beta1[u], beta3[u], radius, r0[u], floor)
+    return out
+
+
 def inertia_lr_ratio(eigenvalues, lr, beta0, *args, eps=DEFAULT_EPS, floor=0.0, **kwargs):
     r"""Overdamping parameter :math:`x_i = \eta|H_i|/(1-\beta_{1,i})` (:math:`g(x) \approx 1` when small)."""
     h = np.abs(_checks.eigenvalues("eigenvalues", eigenvalues))
@@ -198,6 +238,9 @@ ENTRY = register(
             "mean": mean,
             "covariance_2x2": covariance_2x2,
             "position_variance": position_variance,
+            "drift_coefficient": drift_coefficient,
+            "stationary_z_variance": stationary_z_variance,
+            "median_exit_time": median_exit_time,
         },
         validity=(
             "Exact for the quasi-static SDE; discrete Adai matches it up to O(η|H_i|) "

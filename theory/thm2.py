@@ -50,6 +50,10 @@ __all__ = [
     "momentum_drift",
     "flat_drift_limit",
     "growth_rate_unstable",
+    "drift_coefficient",
+    "stationary_z_variance",
+    "median_exit_time",
+    "left_eigenvector",
     "FORMULAS",
     "ENTRY",
 ]
@@ -79,6 +83,13 @@ FORMULAS = {
     "growth_rate_unstable": (1 - b1) / (2 * eta)
     * (sp.sqrt(1 + 4 * b3 * eta * _lam_abs / (1 - b1) ** 2) - 1),
 }
+
+
+# Unstable-mode decomposition: theta(t) = e^{lambda+ t} Z(t) + (decaying lambda- mode), Z a Gaussian
+# martingale.  w is the left eigenvector of A for lambda+, normalised against the right one (1, lambda+).
+FORMULAS["left_eigenvector"] = sp.Matrix([[_LP + _G, 1]]) / (_LP - _LM)
+FORMULAS["drift_coefficient"] = (FORMULAS["left_eigenvector"] * sp.Matrix([theta0, r0]))[0]
+FORMULAS["stationary_z_variance"] = _Q / (2 * _LP * (_LP - _LM) ** 2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,6 +223,76 @@ def growth_rate_unstable(eigenvalues, lr, beta1, beta3) -> np.ndarray:
     return _linear2.growth_rate(k, g)
 
 
+def left_eigenvector(eigenvalues, lr, beta1, beta3) -> np.ndarray:
+    r"""Left eigenvector :math:`w = (\lambda_+ + g, 1)/(\lambda_+ - \lambda_-)` of :math:`A_i` for
+    :math:`\lambda_+`, normalised so that :math:`w\cdot(1, \lambda_+) = 1`; shape (n, 2).
+
+    Along an unstable direction :math:`X(t) = e^{\lambda_+t}Z(t)(1, \lambda_+) + (\lambda_-\text{ mode})`
+    with :math:`Z(t) = e^{-\lambda_+t}\,w\cdot X(t)` a Gaussian martingale.
+    """
+    k, g, _ = coefficients(eigenvalues, lr, beta1, beta3)
+    lp, lm = _linear2.roots(k, g)
+    return np.stack([(lp + g) / (lp - lm), 1.0 / (lp - lm)], axis=-1)
+
+
+def drift_coefficient(eigenvalues, lr, beta1, beta3, r0, theta0=0.0) -> np.ndarray:
+    r"""Drift coefficient :math:`d_i = E Z = w\cdot(\theta_0, r_0)`, shape (n,).
+
+    For :math:`\theta_0 = 0`, :math:`d_i = r_0/(\lambda_+ - \lambda_-)
+    = \dfrac{\eta r_0}{(1-\beta_1)\sqrt{1 + 4\beta_3\eta|H_i|/(1-\beta_1)^2}}` along
+    :math:`H_i < 0` (:math:`\to \eta r_0/(1-\beta_1)` for flat directions), and the mean is
+    exactly :math:`E\theta_i(t) = d_i(e^{\lambda_+t} - e^{\lambda_-t})` (:func:`momentum_drift`).
+    Derived from the left eigenvector (:func:`left_eigenvector`; SymPy form
+    ``FORMULAS["drift_coefficient"]``).
+    """
+    w = left_eigenvector(eigenvalues, lr, beta1, beta3)
+    n = w.shape[0]
+    th0 = _broadcast_initial("theta0", theta0, (n,))
+    v0 = _broadcast_initial("r0", r0, (n,))
+    return w[:, 0] * th0 + w[:, 1] * v0
+
+
+def stationary_z_variance(eigenvalues, lr, batch_size, beta1, beta3, floor=0.0) -> np.ndarray:
+    r""":math:`\operatorname{Var}Z_\infty = q_i/(2\lambda_+(\lambda_+ - \lambda_-)^2)` along
+    :math:`H_i < 0` (:math:`q_i = 2D_i\beta_3^2/\eta^2`, noise in :math:`r` only), shape (n,)."""
+    h = _checks.eigenvalues("eigenvalues", eigenvalues)
+    if not np.all(h < 0):
+        raise ValueError("stationary_z_variance needs unstable directions (all eigenvalues < 0)")
+    k, g, q = coefficients(h, lr, beta1, beta3, batch_size, floor)
+    lp, lm = _linear2.roots(k, g)
+    return q / (2.0 * lp * (lp - lm) ** 2)
+
+
+def _median_abs_normal(mu, sd):
+    """Median m of |N(mu, sd^2)|: Phi((m-mu)/sd) - Phi((-m-mu)/sd) = 1/2 (bisection, vectorised)."""
+    from scipy.special import ndtr
+
+    mu, sd = np.broadcast_arrays(np.abs(np.asarray(mu, float)), np.asarray(sd, float))
+    lo, hi = np.zeros(mu.shape), mu + 10.0 * sd
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        f = ndtr((mid - mu) / sd) - ndtr((-mid - mu) / sd) - 0.5
+        lo, hi = np.where(f < 0, mid, lo), np.where(f < 0, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def median_exit_time(eigenvalue, lr, batch_size, beta1, beta3, radius, r0=0.0, floor=0.0):
+    r"""Asymptotic median time to leave :math:`|\theta_i| < R` along :math:`H_i < 0` from the saddle.
+
+    :math:`\theta_i(t) \approx e^{\lambda_+t}Z_\infty`, :math:`Z_\infty \sim N(d_i, \operatorname{Var}Z_\infty)`,
+    so :math:`T_{1/2} = \lambda_+^{-1}\ln(R/m)` with :math:`m` the median of :math:`|Z_\infty|`
+    (:math:`m = \Phi^{-1}(3/4)\sqrt{\operatorname{Var}Z_\infty}` at rest, :math:`r_0 = 0`).
+    Neglected: :math:`O(\operatorname{Var}Z_\infty/R^2)` (Z not yet at :math:`Z_\infty` and the
+    :math:`\lambda_-` mode at the exit), as in :func:`theory.thm1.median_exit_time`.
+    """
+    h = _checks.eigenvalues("eigenvalue", np.atleast_1d(eigenvalue))
+    radius = _checks.positive("radius", radius)
+    lp = growth_rate_unstable(h, lr, beta1, beta3)
+    var = stationary_z_variance(h, lr, batch_size, beta1, beta3, floor)
+    d = drift_coefficient(h, lr, beta1, beta3, r0)
+    return np.log(radius / _median_abs_normal(d, np.sqrt(var))) / lp
+
+
 def overdamping_parameter(eigenvalues, lr, beta1, beta3=1.0, *args, **kwargs):
     r"""Small parameter of the overdamped limit: :math:`\beta_3\eta|H_i|/(1-\beta_1)^2`."""
     k, g, _ = coefficients(np.abs(_checks.eigenvalues("eigenvalues", eigenvalues)), lr, beta1,
@@ -251,6 +332,9 @@ ENTRY = register(
             "momentum_drift": momentum_drift,
             "flat_drift_limit": flat_drift_limit,
             "growth_rate_unstable": growth_rate_unstable,
+            "drift_coefficient": drift_coefficient,
+            "stationary_z_variance": stationary_z_variance,
+            "median_exit_time": median_exit_time,
         },
         validity=(
             "Exact for the SDE. Discrete Momentum matches it up to O(η|H_i|) (lr_curvature); "

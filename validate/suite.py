@@ -14,20 +14,25 @@ from .records import FAIL, FINDING, PASS, CheckRecord, Settings
 __all__ = ["SUITES", "run_suite", "write_report", "format_table"]
 
 
-def _thm1():
-    from . import thm1
+def _checks(module: str, attr: str = "CHECKS"):
+    """A loader for the check functions ``validate.<module>.<attr>`` (imported when first run)."""
 
-    return thm1.CHECKS
+    def load():
+        import importlib
 
+        return getattr(importlib.import_module(f"validate.{module}"), attr)
 
-def _validity():
-    from . import validity
-
-    return validity.CHECKS
+    return load
 
 
 #: Result id → a loader returning that result's check functions (imported lazily).
-SUITES = {"thm1": _thm1, "validity": _validity}
+SUITES = {
+    "thm1": _checks("thm1"),
+    "thm2": _checks("saddles", "THM2_CHECKS"),
+    "prop1": _checks("saddles", "PROP1_CHECKS"),
+    "prop3": _checks("saddles", "PROP3_CHECKS"),
+    "validity": _checks("validity"),
+}
 
 
 def run_suite(only=None, settings: Settings | None = None, log=print) -> list[CheckRecord]:

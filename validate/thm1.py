@@ -22,10 +22,10 @@ from scipy import stats
 import sim
 import theory.thm1 as thm1
 
+from .common import eigen_variances, moment_records
 from .figures import plt, save
 from .records import FINDING, CheckRecord, Settings
-from .stats import (KS_ALPHA, Z_SIGMA, bootstrap_median_se, covariance_standard_error, ks_gaussian,
-                    local_slopes, mean_standard_error, weighted_slope)
+from .stats import KS_ALPHA, Z_SIGMA, bootstrap_median_se, ks_gaussian, local_slopes, weighted_slope
 
 RESULT = "thm1"
 #: Eigenvalues of the 3-D saddle: a sharp and a flat stable direction and one unstable one.
@@ -49,29 +49,11 @@ def problem(dynamics, landscape=None, exit=None) -> sim.Problem:
 
 # ----------------------------------------------------------------------------------------------
 def _moment_records(res, exact_mean, exact_cov, bias_mean, bias_cov, comparison):
-    """One record per save time: every covariance and mean entry within Z SE + admitted bias."""
-    records = []
-    se_c = covariance_standard_error(exact_cov, res.n_alive)
-    se_m = mean_standard_error(exact_cov, res.n_alive)
-    for i, t in enumerate(res.times):
-        if t == 0:
-            continue
-        tol_c = Z_SIGMA * se_c[i] + np.abs(bias_cov[i])
-        tol_m = Z_SIGMA * se_m[i] + np.abs(bias_mean[i])
-        ratio = max(np.max(np.abs(res.cov[i] - exact_cov[i]) / tol_c),
-                    np.max(np.abs(res.mean[i] - exact_mean[i]) / tol_m))
-        bias_se = float(np.max(np.abs(bias_cov[i]) / se_c[i]))
-        records.append(CheckRecord(
-            RESULT, comparison, f"t={t:g}: max |error|/tol over Σ and mean entries",
-            measured=ratio, predicted=0.0, interval=(0.0, 1.0),
-            tolerance=(f"tol = {Z_SIGMA:g} SE (Gaussian: Var Σ̂_ij = (Σ_iiΣ_jj+Σ_ij²)/(n−1), n={res.n_alive[i]})"
-                       + (f" + exact integrator bias |Σ_EM−Σ| (≤ {bias_se:.2f} SE)" if bias_se > 0 else "")),
-            note=f"trace Σ̂ = {np.trace(res.cov[i]):.5g}, exact {np.trace(exact_cov[i]):.5g}"))
-    return records
+    """One record per save time (see :func:`validate.common.moment_records`)."""
+    return moment_records(RESULT, res, exact_mean, exact_cov, bias_mean, bias_cov, comparison)
 
 
-def _eigen_variances(cov, u):
-    return np.einsum("ki,tkl,li->ti", u, cov, u)
+_eigen_variances = eigen_variances
 
 
 def check_sde_covariance(settings: Settings) -> list[CheckRecord]:

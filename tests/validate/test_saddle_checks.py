@@ -1,0 +1,150 @@
+"""The saddle checks (Theorem 2, Propositions 1 and 3): they pass (or report the designed FINDING)
+on the real model and fail when the prediction is wrong."""
+import numpy as np
+import pytest
+
+import sim
+import theory.prop1
+import theory.prop3
+import theory.thm2
+import validate.saddles as vs
+from validate.cli import validate_main
+from validate.records import FAIL, FINDING, PASS, Settings
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(out=str(tmp_path), seed=5)
+
+
+def _verdicts(recs):
+    return [r.verdict for r in recs]
+
+
+def test_ids_are_registered(capsys):
+    assert validate_main(["--list"]) == 0
+    out = capsys.readouterr().out.split()
+    assert {"thm2", "prop1", "prop3"} <= set(out)
+
+
+# -- closed forms (exact, fast) -------------------------------------------------------------------
+@pytest.mark.parametrize("check, module, name", [
+    (vs.check_thm2_closed_form, theory.thm2, "covariance_2x2"),
+    (vs.check_prop1_closed_form, theory.prop1, "variance"),
+    (vs.check_prop1_closed_form, theory.prop1, "covariance_2x2"),
+    (vs.check_prop3_closed_form, theory.prop3, "covariance_2x2"),
+])
+def test_closed_form_checks(settings, monkeypatch, check, module, name):
+    assert all(v == PASS for v in _verdicts(check(settings)))
+    real = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *a, **k: 1.001 * real(*a, **k))
+    assert FAIL in _verdicts(check(settings))
+
+
+def test_thm2_closed_form_fails_on_wrong_mean(settings, monkeypatch):
+    real = theory.thm2.mean
+    monkeypatch.setattr(theory.thm2, "mean", lambda *a, **k: 1.001 * real(*a, **k))
+    assert _verdicts(vs.check_thm2_closed_form(settings)) == [FAIL, FAIL]
+
+
+# -- discrete vs SDE gap ---------------------------------------------------------------------------
+def test_gap_check_passes_and_fails_on_wrong_order(settings, monkeypatch):
+    recs = vs.check_thm2_gap(settings)
+    assert _verdicts(recs) == [PASS, PASS]
+    monkeypatch.setattr(vs, "GAP_ORDER", 0.5)
+    assert _verdicts(vs.check_thm2_gap(settings)) == [FAIL, FAIL]
+
+
+# -- Monte Carlo vs exact --------------------------------------------------------------------------
+def _scaled_exact(real, factor):
+    def f(*a, **k):
+        m, c = real(*a, **k)
+        return m, factor * c
+    return f
+
+
+def _wrong_model(monkeypatch, factor=1.1):
+    """The exact model (and with it the exact scheme, so the admitted bias is unchanged) off by 10 %."""
+    monkeypatch.setattr(sim, "exact_sde_moments", _scaled_exact(sim.exact_sde_moments, factor))
+    monkeypatch.setattr(sim, "exact_scheme_moments", _scaled_exact(sim.exact_scheme_moments, factor))
+
+
+def test_prop3_sde_check_passes_and_fails_on_wrong_exact(settings, monkeypatch):
+    assert all(v == PASS for v in _verdicts(vs.check_prop3_sde(settings)))
+    _wrong_model(monkeypatch)
+    assert all(v == FAIL for v in _verdicts(vs.check_prop3_sde(settings)))
+
+
+def test_thm2_discrete_check_fails_on_wrong_recursion(settings, monkeypatch):
+    assert all(v == PASS for v in _verdicts(vs.check_thm2_discrete(settings)))
+    monkeypatch.setattr(sim, "exact_scheme_moments", _scaled_exact(sim.exact_scheme_moments, 1.1))
+    assert all(v == FAIL for v in _verdicts(vs.check_thm2_discrete(settings)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("check", [vs.check_thm2_sde, vs.check_prop1_sde])
+def test_sde_checks_pass_and_fail(settings, monkeypatch, check):
+    assert all(v == PASS for v in _verdicts(check(settings)))
+    _wrong_model(monkeypatch)
+    assert all(v == FAIL for v in _verdicts(check(settings)))
+
+
+# -- momentum drift ---------------------------------------------------------------------------------
+def test_drift_check_passes_and_fails_on_wrong_drift(settings, monkeypatch):
+    recs = vs.check_momentum_drift(settings)
+    assert _verdicts(recs) == [PASS] * 4
+    assert abs(recs[3].measured + 1) < 0.02  # Adai: slope −1
+    real = theory.thm2.drift_coefficient
+    monkeypatch.setattr(theory.thm2, "drift_coefficient", lambda *a, **k: 1.05 * real(*a, **k))
+    bad = vs.check_momentum_drift(settings)
+    assert bad[0].verdict == FAIL and bad[2].verdict == FAIL  # Momentum and Adai (via prop3)
+
+
+# -- escape scaling ---------------------------------------------------------------------------------
+def test_adam_escape_passes_and_fails_on_wrong_median(settings, monkeypatch):
+    (rec,) = vs.check_adam_escape(settings)
+    assert rec.verdict == PASS
+    real = theory.prop1.median_exit_time
+    monkeypatch.setattr(theory.prop1, "median_exit_time",
+                        lambda h, *a, **k: real(h, *a, **k) * np.abs(h) ** 0.15)
+    assert vs.check_adam_escape(settings)[0].verdict == FAIL
+
+
+@pytest.mark.slow
+def test_momentum_escape_passes_and_fails_on_wrong_median(settings, monkeypatch):
+    assert vs.check_momentum_escape(settings)[0].verdict == PASS
+    real = theory.thm2.median_exit_time
+    monkeypatch.setattr(theory.thm2, "median_exit_time",
+                        lambda h, *a, **k: real(h, *a, **k) * np.abs(h) ** 0.15)
+    assert vs.check_momentum_escape(settings)[0].verdict == FAIL
+
+
+@pytest.mark.slow
+def test_adai_vs_momentum_ratio_passes_and_fails(settings, monkeypatch):
+    assert vs.check_adai_vs_momentum_escape(settings)[0].verdict == PASS
+    real = theory.prop3.median_exit_time
+    monkeypatch.setattr(theory.prop3, "median_exit_time", lambda *a, **k: 1.2 * real(*a, **k))
+    assert vs.check_adai_vs_momentum_escape(settings)[0].verdict == FAIL
+
+
+# -- findings ----------------------------------------------------------------------------------------
+def test_discrete_adai_is_a_finding(settings):
+    (rec,) = vs.check_prop3_discrete(settings)
+    assert rec.verdict == FINDING and "relative error" in rec.note
+
+
+def test_rotated_saddle_sim_passes_and_eigenbasis_is_a_finding(settings, monkeypatch):
+    recs = vs.check_prop3_rotated(settings)
+    assert _verdicts(recs) == [PASS, PASS, PASS, FINDING]
+    assert recs[-1].measured > 0.05
+    _wrong_model(monkeypatch)
+    assert _verdicts(vs.check_prop3_rotated(settings))[:3] == [FAIL] * 3
+
+
+@pytest.mark.slow
+def test_figure_check_passes_fails_and_writes_figure(settings, monkeypatch, tmp_path):
+    (rec,) = vs.check_saddle_figure(settings)
+    assert rec.verdict == PASS and (tmp_path / rec.figure).stat().st_size > 10_000
+    real = theory.prop1.variance
+    monkeypatch.setattr(theory.prop1, "variance", lambda *a, **k: 1.3 * real(*a, **k))
+    assert vs.check_saddle_figure(settings)[0].verdict == FAIL
