@@ -75,6 +75,16 @@ class DynamicsBase:
     def describe(self) -> dict:
         return {"class": type(self).__name__, "kind": self.kind, "lr": self.lr, "dt": self.dt}
 
+    #: Weak order of the integration scheme of an SDE model on quadratics with constant noise
+    #: (None for a discrete optimizer, whose update is exact by definition).
+    weak_order: int | None = None
+
+    def with_dt(self, dt: float) -> "DynamicsBase":
+        """The same continuous model integrated with step ``dt`` (SDE models only)."""
+        if self.kind != "sde":
+            raise ValueError(f"{type(self).__name__} is a discrete optimizer: its step is its learning rate")
+        return type(self)(**self._hyper(), dt=dt)
+
 
 def _quadratic_parts(landscape, noise):
     """``(H, c, C)`` of a quadratic landscape with position-independent noise, else an error."""
@@ -168,6 +178,7 @@ class SGDLangevin(DynamicsBase):
     """
 
     kind = "sde"
+    weak_order = 1  # Euler–Maruyama
 
     def __init__(self, lr: float, dt: float | None = None):
         self.lr = V.positive("lr", lr)
@@ -177,6 +188,9 @@ class SGDLangevin(DynamicsBase):
     def discrete(self) -> SGD:
         """The optimizer whose continuous model this is."""
         return SGD(self.lr)
+
+    def _hyper(self):
+        return {"lr": self.lr}
 
     @classmethod
     def make_step(cls, gradient_fn, noise_fn):

@@ -407,6 +407,11 @@ class UnderdampedSDEBase(DynamicsBase):
     def _hyper(self) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @property
+    def weak_order(self) -> int:
+        """2 for the kick – exact OU – kick splitting, 1 for the overdamped (Euler–Maruyama) form."""
+        return 1 if self.overdamped else 2
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items())
         return f"{type(self).__name__}({args}, dt={self.dt!r})"

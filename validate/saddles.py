@@ -19,7 +19,7 @@ import theory.thm1 as thm1
 import theory.thm2 as thm2
 from theory import _ou
 
-from .common import eigen_variances, moment_records
+from .common import eigen_variances, moment_records, sde_vs_exact
 from .figures import plt, save
 from .records import FINDING, PASS, CheckRecord, Settings
 from .stats import Z_SIGMA, bootstrap_median_se, local_slopes, weighted_slope
@@ -58,9 +58,7 @@ def _run(prob, n, times, seed, settings, **kw):
 def _sde_vs_exact(rid, prob, n, times, seed, settings, label):
     """Monte Carlo of an SDE model vs its exact moments, the scheme's exact bias admitted."""
     res = _run(prob, n, times, seed, settings)
-    mean, cov = sim.exact_sde_moments(prob, res.times)
-    mean_s, cov_s = sim.exact_scheme_moments(prob, res.steps)
-    return moment_records(rid, res, mean, cov, mean_s - mean, cov_s - cov, label), res
+    return sde_vs_exact(rid, prob, res, label), res
 
 
 def _rotate_blocks(c2, u):

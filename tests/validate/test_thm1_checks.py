@@ -88,3 +88,28 @@ def test_cli_errors(tmp_path, capsys):
     assert main(["frobnicate"]) == 2
     assert main(["validate", "--list"]) == 0
     assert "thm1" in capsys.readouterr().out
+
+
+def test_sde_check_fails_when_the_exact_sde_solver_is_wrong(settings, monkeypatch):
+    """The integrator bias is estimated from the scheme alone (Richardson), so a wrong exact SDE
+    solution cannot widen its own tolerance."""
+    import sim
+
+    real = sim.exact_sde_moments
+    monkeypatch.setattr(sim, "exact_sde_moments", lambda p, t: (lambda m, c: (m, 1.1 * c))(*real(p, t)))
+    recs = vt.check_sde_covariance(settings)
+    assert any(r.verdict == FAIL for r in recs if "max |error|" in r.quantity)
+
+
+def test_richardson_bias_estimate_matches_the_exact_bias():
+    import sim
+    from validate.common import scheme_bias_estimate
+
+    prob = vt.problem(sim.SGDLangevin(vt.LR, dt=0.01))
+    steps = np.array([50, 100])
+    _, exact = sim.exact_sde_moments(prob, steps * 0.01)
+    _, scheme = sim.exact_scheme_moments(prob, steps)
+    _, est = scheme_bias_estimate(prob, steps)
+    # Richardson removes the O(dt) term: what remains is O(dt²), i.e. O(|H| dt) = 2 % of the bias here
+    bias = scheme - exact
+    assert np.abs(est - bias).max() <= 2 * np.max(np.abs(vt.EIGENVALUES)) * 0.01 * np.abs(bias).max()
