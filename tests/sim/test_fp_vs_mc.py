@@ -14,17 +14,13 @@ import pytest
 import sim
 from sim import fokker_planck as fp
 
-BGK = 0.5826  # -zeta(1/2)/sqrt(2*pi)
 Z = 4.0
 N_PATHS = 3000
 DT = 1e-3
 
 
 def _shifted_box(prob, half_width):
-    _, diffusion = prob.overdamped_coefficients()
-    d = np.atleast_1d(diffusion(np.zeros((1, prob.dim)) if prob.dim > 1 else np.zeros(1)))
-    dnn = np.diag(d[0]) if prob.dim > 1 else d
-    return half_width + BGK * np.sqrt(2 * dnn * DT)
+    return half_width + sim.escape.discrete_monitoring_shift(prob)
 
 
 def _mc_mean(prob):
