@@ -84,6 +84,17 @@ def format_table(records) -> str:
     return "\n".join(lines)
 
 
+def _validity_table(maps: dict, temps: list) -> list[str]:
+    """Markdown table of a validity map: relative error of each closed form per T/ΔL and η|H_b|."""
+    head = "| result | η\\|H_b\\| | " + " | ".join(f"T/ΔL = {t:.3g}" for t in temps) + " |"
+    lines = ["", "## Validity map: relative error of the closed forms against the exact MFPT", "",
+             head, "|" + "---|" * (len(temps) + 2)]
+    for rid, cols in maps.items():
+        for col, errs in cols.items():
+            lines.append(f"| {rid} | {col} | " + " | ".join(f"{e:+.2e}" for e in errs) + " |")
+    return lines + [""]
+
+
 def write_report(records, settings: Settings, elapsed: float) -> tuple[str, str]:
     """Write ``report.md`` and ``results.json`` under ``settings.out``; return their paths."""
     os.makedirs(settings.out, exist_ok=True)
@@ -111,6 +122,9 @@ def write_report(records, settings: Settings, elapsed: float) -> tuple[str, str]
             md.append(f"- **{r.result} — {r.quantity}.** {r.note}")
             if r.figure:
                 md += ["", f"  ![{r.quantity}]({r.figure})", ""]
+    for r in records:
+        if "maps" in r.details:
+            md += _validity_table(r.details["maps"], r.details["temperatures"])
     fails = [r for r in records if r.verdict == FAIL and "traceback" in r.details]
     if fails:
         md += ["", "## Errors", ""]
