@@ -63,7 +63,7 @@ def _beta(name: str, value) -> float:
 def _make_stochastic_gradient(gradient_fn, noise_fn):
     """Compiled ``sg(x, z, lp, nzp, g, xi)``: ``g = ∇L(x) + C(x)^{1/2} z`` (as SGD draws it)."""
 
-    @jit
+    @jit(inline=True)
     def stochastic_gradient(x, z, lp, nzp, g, xi):
         gradient_fn(x, lp, g)
         noise_fn(x, z, lp, nzp, xi)
@@ -78,7 +78,7 @@ def _numpy_stochastic_gradient(x, z, landscape, noise):
     return landscape.gradient(x) + noise.apply(x, z, landscape)
 
 
-@jit
+@jit(inline=True)
 def _adam_moments(m, v, g, beta1, beta2):
     r"""In place: :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`, :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`."""
     for i in range(g.shape[0]):
@@ -106,7 +106,7 @@ def _bias_correction(log_beta: float, k) -> float:
     return float(-np.expm1(k * log_beta))
 
 
-_bias_correction_jit = jit(_bias_correction)
+_bias_correction_jit = jit(_bias_correction, inline=True)
 
 
 class _DiscreteOptimizerBase(DynamicsBase):
@@ -142,7 +142,7 @@ class _DiscreteOptimizerBase(DynamicsBase):
 def _make_momentum_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
-    @jit
+    @jit(inline=True)
     def step(x, aux, z, k, lp, nzp, dp, g, xi):
         lr, beta1, beta3 = dp[0], dp[1], dp[2]
         sg(x, z, lp, nzp, g, xi)
@@ -247,7 +247,7 @@ class Momentum(_DiscreteOptimizerBase):
 def _make_adam_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
-    @jit
+    @jit(inline=True)
     def step(x, aux, z, k, lp, nzp, dp, g, xi):
         lr, beta1, beta2, eps = dp[0], dp[1], dp[2], dp[3]
         n = x.shape[0]
@@ -334,7 +334,7 @@ class Adam(_DiscreteOptimizerBase):
 def _make_adai_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
-    @jit
+    @jit(inline=True)
     def step(x, aux, z, k, lp, nzp, dp, g, xi):
         lr, beta0, beta2, eps, wd, decoupled = dp[0], dp[1], dp[2], dp[3], dp[4], dp[5]
         n = x.shape[0]
@@ -474,7 +474,7 @@ class Adai(_DiscreteOptimizerBase):
 def _make_adamod_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
-    @jit
+    @jit(inline=True)
     def step(x, aux, z, k, lp, nzp, dp, g, xi):
         lr, beta1, beta2, beta3, eps = dp[0], dp[1], dp[2], dp[3], dp[4]
         n = x.shape[0]
