@@ -83,11 +83,10 @@ def _floor_kernel(n_paths, n_steps, dim, seed):
     for p in prange(n_paths):
         s = np.empty(4, np.uint64)
         seed_state(seed, p, s)
-        spare = np.zeros(2)
         z = np.empty(dim)
         a = 0.0
         for _ in range(n_steps):
-            fill_normals(s, spare, z)
+            fill_normals(s, z)
             for i in range(dim):
                 a += z[i]
         acc[p] = a

@@ -19,13 +19,13 @@ from ._jit import jit
 __all__ = ["adai_inertia", "numpy_adai_inertia", "adai_inertia_vector", "numpy_adam_preconditioner"]
 
 
-@jit
+@jit(inline=True)
 def adai_inertia(v_ratio, beta0, eps):
     r""":math:`\beta_1 = \mathrm{clip}(1 - \beta_0\,v_i/\bar v,\ 0,\ 1-\epsilon)` for one coordinate."""
     return min(max(1.0 - beta0 * v_ratio, 0.0), 1.0 - eps)
 
 
-@jit
+@jit(inline=True)
 def adai_inertia_vector(v, beta0, eps, out):
     r"""``out[i]`` = Adai's :math:`\beta_{1,i}` for the second moments ``v`` of one path.
 

@@ -21,15 +21,35 @@ prange = numba.prange
 JIT_DISABLED = bool(numba.config.DISABLE_JIT)
 
 
-def jit(fn=None, *, parallel: bool = False, cache: bool = False):
+def jit(fn=None, *, parallel: bool = False, cache: bool = False, inline: bool = False,
+        refcount: bool = True):
     """Compile ``fn`` with the project-wide numba options.
 
     Usable bare (``@jit``) or with arguments (``@jit(parallel=True)``).  ``cache=True`` only for
     module-level functions that do not close over other compiled functions.
+
+    ``inline=True`` (numba ``inline="always"``) inlines the function into every compiled caller at
+    the numba IR level.  Use it for the small functions called once per path-step (random-number
+    helpers, gradients, noise application, exit labels, dynamics steps, adaptive helpers): an
+    ordinary call between compiled functions that passes arrays costs call overhead and atomic
+    NRT incref/decref pairs comparable to the arithmetic itself.
+
+    ``refcount=False`` (numba ``_nrt=False``) compiles a function that allocates nothing without
+    NRT reference counting; callers then pass arrays to it for free.  Use it for a per-step function
+    with a loop over an array argument (``sim.rng.fill_normals``): IR-inlining such a function
+    still leaves an incref/decref pair per array argument per call.  Measured, per normal, on
+    ``fill_normals`` called in a loop: 13.4 ns as an ordinary call, 10.7 ns IR-inlined, 2.9 ns with
+    ``refcount=False``; with the gradient/noise/step functions IR-inlining was the faster choice
+    (3 ns against 8.6 ns per gradient call).  Both kinds remain callable from Python.
     """
 
     def wrap(f):
-        return numba.njit(parallel=parallel, cache=cache, **JIT_OPTIONS)(f)
+        opts = dict(JIT_OPTIONS)
+        if inline:
+            opts["inline"] = "always"
+        if not refcount:
+            opts["_nrt"] = False
+        return numba.njit(parallel=parallel, cache=cache, **opts)(f)
 
     if fn is None:
         return wrap

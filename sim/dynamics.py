@@ -99,7 +99,7 @@ def _quadratic_parts(landscape, noise):
 # ----------------------------------------------------------------------------------------------
 @lru_cache(maxsize=None)
 def _make_sgd_step(gradient_fn, noise_fn):
-    @jit
+    @jit(inline=True)
     def step(x, aux, z, k, lp, nzp, dp, g, xi):
         lr = dp[0]
         gradient_fn(x, lp, g)
@@ -149,7 +149,7 @@ class SGD(DynamicsBase):
 
 @lru_cache(maxsize=None)
 def _make_sgd_langevin_step(gradient_fn, noise_fn):
-    @jit
+    @jit(inline=True)
     def step(x, aux, z, k, lp, nzp, dp, g, xi):
         dt = dp[1]
         amp = dp[2]  # sqrt(lr * dt)

@@ -53,7 +53,7 @@ class ExitRegionBase:
         return {"class": type(self).__name__, "params": self.params.tolist()}
 
 
-@jit
+@jit(inline=True)
 def _no_exit(x, p):
     return 0
 
@@ -75,7 +75,7 @@ class NoExit(ExitRegionBase):
         return "NoExit()"
 
 
-@jit
+@jit(inline=True)
 def _ball_label(x, p):
     r = p[0]
     acc = 0.0
@@ -107,7 +107,7 @@ class BallExit(ExitRegionBase):
         return f"BallExit(center={self.center.tolist()}, radius={self.radius})"
 
 
-@jit
+@jit(inline=True)
 def _slab_label(x, p):
     n = x.shape[0]
     w = p[0]
@@ -151,7 +151,7 @@ class SlabExit(ExitRegionBase):
                 f"half_width={self.half_width})")
 
 
-@jit
+@jit(inline=True)
 def _halfspace_label(x, p):
     s = 0.0
     for i in range(x.shape[0]):
@@ -182,7 +182,7 @@ class HalfSpaceExit(ExitRegionBase):
         return f"HalfSpaceExit(normal={self.normal.tolist()}, offset={self.offset})"
 
 
-@jit
+@jit(inline=True)
 def _box_label(x, p):
     n = x.shape[0]
     for i in range(n):

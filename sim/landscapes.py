@@ -76,7 +76,7 @@ def random_rotation(dim: int, seed: int = 0) -> np.ndarray:
     return q
 
 
-@jit
+@jit(inline=True)
 def _quadratic_gradient(x, p, out):
     n = x.shape[0]
     for i in range(n):
@@ -86,7 +86,7 @@ def _quadratic_gradient(x, p, out):
         out[i] = acc
 
 
-@jit
+@jit(inline=True)
 def _quadratic_hessian(x, p, out):
     n = x.shape[0]
     for i in range(n):

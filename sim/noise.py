@@ -51,7 +51,7 @@ class BoundNoise:
     constant: bool  # True when C does not depend on position
 
 
-@jit
+@jit(inline=True)
 def _apply_constant_factor(x, z, lp, nzp, out):
     n = z.shape[0]
     for i in range(n):

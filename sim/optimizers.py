@@ -63,7 +63,7 @@ def _beta(name: str, value) -> float:
 def _make_stochastic_gradient(gradient_fn, noise_fn):
     """Compiled ``sg(x, z, lp, nzp, g, xi)``: ``g = ∇L(x) + C(x)^{1/2} z`` (as SGD draws it)."""
 
-    @jit
+    @jit(inline=True)
     def stochastic_gradient(x, z, lp, nzp, g, xi):
         gradient_fn(x, lp, g)
         noise_fn(x, z, lp, nzp, xi)
@@ -78,7 +78,7 @@ def _numpy_stochastic_gradient(x, z, landscape, noise):
     return landscape.gradient(x) + noise.apply(x, z, landscape)
 
 
-@jit
+@jit(inline=True)
 def _adam_moments(m, v, g, beta1, beta2):
     r"""In place: :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`, :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`."""
     for i in range(g.shape[0]):
@@ -106,7 +106,7 @@ def _bias_correction(log_beta: float, k) -> float:
     return float(-np.expm1(k * log_beta))
 
 
-_bias_correction_jit = jit(_bias_correction)
+_bias_correction_jit = jit(_bias_correction, inline=True)
 
 
 class _DiscreteOptimizerBase(DynamicsBase):
@@ -142,7 +142,7 @@ class _DiscreteOptimizerBase(DynamicsBase):
 def _make_momentum_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
-    @jit
+    @jit(inline=True)
     def step(x, aux, z, k, lp, nzp, dp, g, xi):
         lr, beta1, beta3 = dp[0], dp[1], dp[2]
         sg(x, z, lp, nzp, g, xi)
@@ -247,18 +247,20 @@ class Momentum(_DiscreteOptimizerBase):
 def _make_adam_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
-    @jit
+    @jit(inline=True)
     def step(x, aux, z, k, lp, nzp, dp, g, xi):
         lr, beta1, beta2, eps = dp[0], dp[1], dp[2], dp[3]
-        n = x.shape[0]
-        m, v = aux[:n], aux[n:2 * n]
+        n = x.shape[0]  # aux = (m, v), indexed directly: no slice views in the hot loop
         sg(x, z, lp, nzp, g, xi)
-        _adam_moments(m, v, g, beta1, beta2)
         # torch.optim.Adam's order of operations: step = lr/bc1, denom = sqrt(v)/sqrt(bc2) + eps
         step_size = lr / _bias_correction_jit(dp[4], k)
         sqrt_bc2 = np.sqrt(_bias_correction_jit(dp[5], k))
-        for i in range(n):
-            x[i] -= step_size * m[i] / (np.sqrt(v[i]) / sqrt_bc2 + eps)
+        for i in range(n):  # the moments as in _adam_moments
+            m = beta1 * aux[i] + (1.0 - beta1) * g[i]
+            v = beta2 * aux[n + i] + (1.0 - beta2) * g[i] * g[i]
+            aux[i] = m
+            aux[n + i] = v
+            x[i] -= step_size * m / (np.sqrt(v) / sqrt_bc2 + eps)
 
     return step
 
@@ -334,11 +336,10 @@ class Adam(_DiscreteOptimizerBase):
 def _make_adai_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
-    @jit
+    @jit(inline=True)
     def step(x, aux, z, k, lp, nzp, dp, g, xi):
         lr, beta0, beta2, eps, wd, decoupled = dp[0], dp[1], dp[2], dp[3], dp[4], dp[5]
-        n = x.shape[0]
-        m, v, prod = aux[:n], aux[n:2 * n], aux[2 * n:3 * n]
+        n = x.shape[0]  # aux = (m, v, P), indexed directly: no slice views in the hot loop
         sg(x, z, lp, nzp, g, xi)
         if decoupled != 0.0:  # AdaiW: shrink θ before the step (g was taken at the old θ)
             for i in range(n):
@@ -349,15 +350,15 @@ def _make_adai_step(gradient_fn, noise_fn):
         bc2 = _bias_correction_jit(dp[6], k)
         v_sum = 0.0
         for i in range(n):
-            v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i]
-            v_sum += v[i] / bc2
+            aux[n + i] = beta2 * aux[n + i] + (1.0 - beta2) * g[i] * g[i]
+            v_sum += aux[n + i] / bc2
         v_bar = v_sum / n
         for i in range(n):
-            ratio = (v[i] / bc2) / v_bar if v_bar > 0.0 else 1.0
+            ratio = (aux[n + i] / bc2) / v_bar if v_bar > 0.0 else 1.0
             b1 = adai_inertia(ratio, beta0, eps)
-            m[i] = b1 * m[i] + (1.0 - b1) * g[i]
-            prod[i] *= b1
-            x[i] -= lr * m[i] / (1.0 - prod[i])
+            aux[i] = b1 * aux[i] + (1.0 - b1) * g[i]
+            aux[2 * n + i] *= b1
+            x[i] -= lr * aux[i] / (1.0 - aux[2 * n + i])
 
     return step
 
@@ -474,7 +475,7 @@ class Adai(_DiscreteOptimizerBase):
 def _make_adamod_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
-    @jit
+    @jit(inline=True)
     def step(x, aux, z, k, lp, nzp, dp, g, xi):
         lr, beta1, beta2, beta3, eps = dp[0], dp[1], dp[2], dp[3], dp[4]
         n = x.shape[0]

@@ -113,7 +113,7 @@ _Q_COEFFS_DESC = _Q_COEFFS[::-1].copy()  # for Horner / np.polyval
 # ----------------------------------------------------------------------------------------------
 # OU flow coefficients
 # ----------------------------------------------------------------------------------------------
-@jit
+@jit(inline=True)
 def _q_over_x(x):
     r""":math:`q(x)/x`, :math:`q(x) = x - 2(1-e^{-x}) + (1-e^{-2x})/2`, accurate for every x ≥ 0."""
     if x < _Q_SERIES_X:
@@ -124,7 +124,7 @@ def _q_over_x(x):
     return (x + 2.0 * np.expm1(-x) - 0.5 * np.expm1(-2.0 * x)) / x
 
 
-@jit
+@jit(inline=True)
 def ou_step_coefficients(a, h, gamma):
     r"""Coefficients of the exact step of :math:`d\theta = r\,dt`, :math:`dr = -a r\,dt + (a/\gamma)\,dB`.
 
@@ -181,7 +181,7 @@ def _make_diag_covariance(noise_fn):
     for every noise model (``e``, ``col`` are scratch vectors).
     """
 
-    @jit
+    @jit(inline=True)
     def diag_cov(x, lp, nzp, e, col, out):
         n = x.shape[0]
         for i in range(n):
@@ -199,7 +199,7 @@ def _make_diag_covariance(noise_fn):
 
 @lru_cache(maxsize=None)
 def _momentum_coefficients(noise_fn):
-    @jit
+    @jit(inline=True)
     def coefficients(x, lp, nzp, dp, a, pre, e, col):
         for i in range(x.shape[0]):
             a[i] = dp[_RATE]
@@ -212,7 +212,7 @@ def _momentum_coefficients(noise_fn):
 def _adam_coefficients(noise_fn):
     diag_cov = _make_diag_covariance(noise_fn)
 
-    @jit
+    @jit(inline=True)
     def coefficients(x, lp, nzp, dp, a, pre, e, col):
         diag_cov(x, lp, nzp, e, col, pre)
         for i in range(x.shape[0]):
@@ -226,7 +226,7 @@ def _adam_coefficients(noise_fn):
 def _adai_coefficients(noise_fn):
     diag_cov = _make_diag_covariance(noise_fn)
 
-    @jit
+    @jit(inline=True)
     def coefficients(x, lp, nzp, dp, a, pre, e, col):
         diag_cov(x, lp, nzp, e, col, a)
         adai_inertia_vector(a, dp[_P0], dp[_P1], a)
@@ -249,7 +249,7 @@ def _numpy_diag_covariance(x, landscape, noise):
 def _make_underdamped_step(gradient_fn, noise_fn, coefficients_factory):
     coefficients = coefficients_factory(noise_fn)
 
-    @jit
+    @jit(inline=True)
     def half_kick(x, r, lp, nzp, dp, g, a, pre, e, col):
         coefficients(x, lp, nzp, dp, a, pre, e, col)
         gradient_fn(x, lp, g)

@@ -6,15 +6,18 @@ asked for; ``import sim`` never imports torch.
 * **Same random numbers as the numba kernels.** Each path's xoshiro256** stream
   (:mod:`sim.rng`) is reproduced with int64 tensor arithmetic (wrapping multiplication, logical
   shifts by masking), so torch, numba and the NumPy reference draw bit-identical integer streams for
-  the same ``(seed, path)`` and normals that agree to round-off (the libraries' ``log``/``sin``/``cos``
-  may differ in the last bit); results do not depend on chunk size.  Normals are formed in float64
-  and cast to the working precision.
+  the same ``(seed, path)``.  The ziggurat's fast path (an integer comparison and a multiplication)
+  runs on the device; the ≈ 1 % of draws it rejects are finished on the CPU by the kernels' own
+  compiled slow path (:func:`sim.rng.finish_normals`), so the normals are bit-identical too and
+  results do not depend on chunk size.  Normals are formed in float64 and cast to the working
+  precision.
 * **Same updates as the NumPy reference.** Each step calls the dynamics' ``numpy_step`` on tensors
   (it is written against the shared NumPy/torch namespace, :mod:`sim._xp`), so no formula exists
   twice.
-* **No host synchronisation per step.** All paths of a chunk advance together; paths that have
+* **Few host synchronisations.** All paths of a chunk advance together; paths that have
   exited or diverged are frozen with ``where`` instead of being compacted, and the chunk stops early
-  (checked every :data:`SYNC_EVERY` steps) once no path is alive.
+  (checked every :data:`SYNC_EVERY` steps) once no path is alive.  The one synchronisation per
+  normal drawn is the ziggurat's: which paths' draws were rejected (see above).
 * **Precision.** ``float64`` (default) or ``float32`` (``run_ensemble(..., precision="float32")``);
   the precision is stored in every result's metadata.
 
@@ -24,6 +27,8 @@ state, four int64 stream words per path and the saved states.
 from __future__ import annotations
 
 import numpy as np
+
+from .rng import _ZIG_KI, _ZIG_WI, finish_normals
 
 try:
     import torch
@@ -45,7 +50,7 @@ def _signed(c: int) -> int:
 _GOLDEN = _signed(0x9E3779B97F4A7C15)
 _MIX1 = _signed(0xBF58476D1CE4E5B9)
 _MIX2 = _signed(0x94D049BB133111EB)
-_TWO_M53 = 2.0**-53
+_MASK52 = (1 << 52) - 1
 
 
 def _shr(x, k: int):
@@ -64,7 +69,11 @@ def _mix(z):
 
 
 class TorchPathStreams:
-    """xoshiro256** streams of paths ``path_start …`` as int64 tensors (bit-identical to :mod:`sim.rng`)."""
+    """xoshiro256** streams of paths ``path_start …`` as int64 tensors, and their ziggurat normals,
+    bit-identical to :mod:`sim.rng` (integers and normals).
+
+    ``n_slow`` counts the normals that took the ziggurat's slow path (diagnostics).
+    """
 
     def __init__(self, seed: int, path_start: int, n_paths: int, device):
         paths = torch.arange(path_start, path_start + n_paths, dtype=torch.int64, device=device)
@@ -76,8 +85,11 @@ class TorchPathStreams:
             z = z + _GOLDEN
             words.append(_mix(z))
         self.s = words
-        self.has_spare = False
-        self.spare = None
+        self.device = torch.device(device)
+        # ziggurat tables (k < 2**52 fits int64)
+        self._ki = torch.as_tensor(_ZIG_KI.astype(np.int64), device=device)
+        self._wi = torch.as_tensor(_ZIG_WI, device=device)
+        self.n_slow = 0
 
     def next_u64(self):
         s0, s1, s2, s3 = self.s
@@ -93,20 +105,32 @@ class TorchPathStreams:
         return result
 
     def normals(self, n: int, dtype):
-        """``(n_paths, n)`` standard normals (Box–Muller, spare kept), cast to ``dtype``."""
+        """``(n_paths, n)`` standard normals (ziggurat, one per draw call), cast to ``dtype``.
+
+        Per normal: one 64-bit draw and the fast path for every path on the device, then the
+        rejected paths (≈ 1 %) are moved to the CPU and finished by the kernels' compiled slow path
+        (:func:`sim.rng.finish_normals`), which advances each one's own state.  Knowing which
+        paths were rejected costs one host synchronisation per normal.
+        """
         cols = []
         for _ in range(n):
-            if self.has_spare:
-                cols.append(self.spare)
-                self.has_spare = False
-                continue
-            u1 = (_shr(self.next_u64(), 11).to(torch.float64) + 1.0) * _TWO_M53
-            u2 = _shr(self.next_u64(), 11).to(torch.float64) * _TWO_M53
-            rad = torch.sqrt(-2.0 * torch.log(u1))
-            ang = (2.0 * np.pi) * u2
-            cols.append(rad * torch.cos(ang))
-            self.spare = rad * torch.sin(ang)
-            self.has_spare = True
+            r = self.next_u64()
+            idx = r & 0xFF
+            rabs = _shr(r, 9) & _MASK52
+            x = rabs.to(torch.float64) * self._wi[idx]
+            x = torch.where((_shr(r, 8) & 1) != 0, -x, x)
+            bad = torch.nonzero(rabs >= self._ki[idx]).squeeze(1)
+            m = int(bad.numel())
+            if m:
+                st = torch.stack([w[bad] for w in self.s], dim=1).cpu().numpy().copy().view(np.uint64)
+                vals = np.empty(m)
+                finish_normals(st, r[bad].cpu().numpy().view(np.uint64), vals)
+                st_t = torch.from_numpy(st.view(np.int64)).to(self.device)
+                for w in range(4):
+                    self.s[w][bad] = st_t[:, w]
+                x[bad] = torch.from_numpy(vals).to(self.device)
+                self.n_slow += m
+            cols.append(x)
         return torch.stack(cols, dim=1).to(dtype)
 
 

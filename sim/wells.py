@@ -194,7 +194,7 @@ def _profile_factory(header: int, fprime, fsecond, anchor):
     coordinate reading the header.
     """
 
-    @jit
+    @jit(inline=True)
     def gradient(x, p, out):
         # grad = K (x - c) + u_0 f'(y_0),  K = U diag(0, k_1, ...) U^T stored in params (no allocation)
         n = x.shape[0]
@@ -209,7 +209,7 @@ def _profile_factory(header: int, fprime, fsecond, anchor):
                 acc += p[kk + i * n + j] * (x[j] - p[c0 + j])
             out[i] = acc
 
-    @jit
+    @jit(inline=True)
     def eigenvalues(x, p, out):
         n = x.shape[0]
         u0, k0 = header + n, header + n + n * n
@@ -221,7 +221,7 @@ def _profile_factory(header: int, fprime, fsecond, anchor):
         for j in range(1, n):
             out[j] = p[k0 + j]
 
-    @jit
+    @jit(inline=True)
     def hessian(x, p, out):
         # H = K + f''(y_0) u_0 u_0^T
         n = x.shape[0]
@@ -234,7 +234,7 @@ def _profile_factory(header: int, fprime, fsecond, anchor):
             for j in range(n):
                 out[i, j] = p[kk + i * n + j] + fs * p[u0 + i * n] * p[u0 + j * n]
 
-    @jit
+    @jit(inline=True)
     def critical_point(x, p, out):
         n = x.shape[0]
         u0, c0 = header + n, header
@@ -336,7 +336,7 @@ class _ProfileLandscape(WellsLandscapeBase):
 # Piecewise-quadratic wells
 # ----------------------------------------------------------------------------------------------
 # header: [a1, c1, c2, a2, Ha, Hb(>0), Ha2, Lb, dL1, dL2]
-@jit
+@jit(inline=True)
 def _pq_fprime(y, p):
     if y <= p[1]:
         return p[4] * (y - p[0])
@@ -345,7 +345,7 @@ def _pq_fprime(y, p):
     return -p[5] * y
 
 
-@jit
+@jit(inline=True)
 def _pq_fsecond(y, p):
     if y <= p[1]:
         return p[4]
@@ -354,7 +354,7 @@ def _pq_fsecond(y, p):
     return -p[5]
 
 
-@jit
+@jit(inline=True)
 def _pq_anchor(y, p):
     if y <= p[1]:
         return p[0]
@@ -541,19 +541,19 @@ class FlatSharpDoubleWell(PiecewiseQuadraticWells):
 # Quartic double well
 # ----------------------------------------------------------------------------------------------
 # header: [barrier, a]
-@jit
+@jit(inline=True)
 def _quartic_fprime(y, p):
     u = y / p[1]
     return 4.0 * p[0] * u * (u * u - 1.0) / p[1]
 
 
-@jit
+@jit(inline=True)
 def _quartic_fsecond(y, p):
     u = y / p[1]
     return 4.0 * p[0] * (3.0 * u * u - 1.0) / (p[1] * p[1])
 
 
-@jit
+@jit(inline=True)
 def _quartic_anchor(y, p):
     a = p[1]
     if y <= -0.5 * a:
@@ -634,19 +634,19 @@ class QuarticDoubleWell(_ProfileLandscape):
 ST_CRITICAL_ROOTS = np.sort(np.roots([4.0, 0.0, -32.0, 5.0]).real)
 
 
-@jit
+@jit(inline=True)
 def _st_gradient(x, p, out):
     for i in range(x.shape[0]):
         out[i] = 2.0 * x[i] ** 3 - 16.0 * x[i] + 2.5
 
 
-@jit
+@jit(inline=True)
 def _st_eigenvalues(x, p, out):
     for i in range(x.shape[0]):
         out[i] = 6.0 * x[i] * x[i] - 16.0
 
 
-@jit
+@jit(inline=True)
 def _st_hessian(x, p, out):
     n = x.shape[0]
     for i in range(n):
@@ -655,7 +655,7 @@ def _st_hessian(x, p, out):
         out[i, i] = 6.0 * x[i] * x[i] - 16.0
 
 
-@jit
+@jit(inline=True)
 def _st_critical_point(x, p, out):
     # p = [r0, r1, r2, m01, m12]: roots and the midpoints between them
     for i in range(x.shape[0]):
@@ -746,7 +746,7 @@ class StyblinskiTang(WellsLandscapeBase):
 # Curved (non-separable) tilted double well in 2-D
 # ----------------------------------------------------------------------------------------------
 # params: [barrier, a, tilt, k, gamma, n_crit, crit (2*m)]
-@jit
+@jit(inline=True)
 def _cdw_gradient(x, p, out):
     dl, a, tau, k, g = p[0], p[1], p[2], p[3], p[4]
     u = x[0] / a
@@ -755,7 +755,7 @@ def _cdw_gradient(x, p, out):
     out[1] = k * r
 
 
-@jit
+@jit(inline=True)
 def _cdw_hessian(x, p, out):
     dl, a, k, g = p[0], p[1], p[3], p[4]
     u = x[0] / a
@@ -766,7 +766,7 @@ def _cdw_hessian(x, p, out):
     out[1, 1] = k
 
 
-@jit
+@jit(inline=True)
 def _cdw_critical_point(x, p, out):
     m = int(p[5])
     best, bd = 0, np.inf

@@ -1,11 +1,12 @@
-"""Per-path random streams: numba == NumPy bit for bit, normality, independence of streams."""
+"""Per-path random streams: numba == NumPy bit for bit (ziggurat fast, wedge and tail paths),
+normality (including the tail), independence of streams."""
 import numpy as np
 import pytest
 from scipy import stats
 
 from conftest import ALPHA, N_DRAWS, N_SE
 from sim._jit import jit
-from sim.rng import PathStreams, fill_normals, next_u64, seed_state
+from sim.rng import ZIGGURAT_R, PathStreams, fill_normals, next_u64, seed_state
 
 
 @jit
@@ -14,11 +15,10 @@ def _numba_normals(seed, path_start, n_paths, draws, out):
     for p in range(n_paths):
         s = np.empty(4, np.uint64)
         seed_state(seed, path_start + p, s)
-        spare = np.zeros(2)
         pos = 0
         for d in draws:
             z = np.empty(d)
-            fill_normals(s, spare, z)
+            fill_normals(s, z)
             out[p, pos:pos + d] = z
             pos += d
 
@@ -47,6 +47,44 @@ def test_numba_equals_numpy_streams(seed, path_start, draws):
     ref = np.concatenate([st.normals(d) for d in draws], axis=1)
     got = numba_normals(seed, path_start, n_paths, draws)
     assert np.array_equal(got, ref)  # bit for bit
+    # the streams end in the same state: both consumed the same number of 64-bit draws
+    st2 = PathStreams(seed, path_start, n_paths)
+    st2.normals(int(np.sum(draws)))
+    assert np.array_equal(st.state, st2.state)
+
+
+@pytest.mark.parametrize("seed,path_start", [(0, 0), (31, 5000), (2**62 + 1, 10**9)])
+@pytest.mark.parametrize("draws", [[1] * 7, [2, 3, 2], [5]])
+def test_numba_equals_numpy_through_wedge_and_tail(seed, path_start, draws):
+    """Enough draws that the slow path (wedge tests, restarts, tail) occurs many times: the
+    vectorised fast path plus the compiled slow path on the rejected paths reproduce the scalar
+    kernel bit for bit, and the following draws stay aligned (same consumption per normal)."""
+    n_paths = 3000
+    st = PathStreams(seed, path_start, n_paths)
+    ref = np.concatenate([st.normals(d) for d in draws], axis=1)
+    got = numba_normals(seed, path_start, n_paths, draws)
+    assert np.array_equal(got, ref)
+    n_tail = int(np.count_nonzero(np.abs(ref) > ZIGGURAT_R))  # only the tail sampler goes beyond R
+    assert n_tail > 0  # the tail path occurred
+    assert st.n_slow > n_tail  # and the wedge path (every slow normal below R took it)
+    assert np.array_equal(st.next_u64(), _next_after(seed, path_start, n_paths, int(np.sum(draws))))
+
+
+def _next_after(seed, path_start, n_paths, n_normals):
+    """The 64-bit draw that follows ``n_normals`` normals of each path, from the numba streams."""
+    out = np.empty(n_paths, np.uint64)
+    _numba_next_after(np.uint64(seed), np.int64(path_start), np.int64(n_normals), out)
+    return out
+
+
+@jit
+def _numba_next_after(seed, path_start, n_normals, out):
+    z = np.empty(n_normals)
+    for p in range(out.shape[0]):
+        s = np.empty(4, np.uint64)
+        seed_state(seed, path_start + p, s)
+        fill_normals(s, z)
+        out[p] = next_u64(s)
 
 
 def test_raw_u64_equal():
@@ -61,7 +99,7 @@ def test_raw_u64_equal():
 def test_masked_draws_match_per_path_streams():
     """Paths that stop drawing (masked out) keep their stream; the others continue exactly as the
     numba per-path stream, whatever the other paths did."""
-    seed, n_paths, dim = 5, 12, 3
+    seed, n_paths, dim = 5, 600, 3
     st = PathStreams(seed, 0, n_paths)
     alive = np.ones(n_paths, bool)
     rows = [[] for _ in range(n_paths)]
@@ -72,6 +110,7 @@ def test_masked_draws_match_per_path_streams():
             rows[p].append(z[r])
         alive &= ~(stop_after == k)
     full = numba_normals(seed, 0, n_paths, [dim] * 6)
+    assert st.n_slow > 0  # rejected draws happened while other paths were masked out
     for p in range(n_paths):
         got = np.concatenate(rows[p])
         assert got.size == dim * (stop_after[p] + 1)
@@ -90,8 +129,22 @@ def test_normality(rng):
     assert abs(np.mean(z**4) - 3.0) < N_SE * np.sqrt(96.0 / n)
 
 
+def test_tail_probability():
+    """The ziggurat samples |z| > R by a separate (tail) algorithm: check P(|z| > 3.5) and
+    P(|z| > R) against their exact values within N_SE binomial standard errors, and that the
+    two signs are balanced there."""
+    z = numba_normals(99, 0, 1000, [4000]).ravel()
+    n = z.size
+    for c in (3.5, ZIGGURAT_R):
+        p = 2.0 * stats.norm.sf(c)
+        assert abs(np.mean(np.abs(z) > c) - p) < N_SE * np.sqrt(p * (1 - p) / n)
+    big = z[np.abs(z) > 3.5]
+    assert abs(np.mean(big > 0) - 0.5) < N_SE * 0.5 / np.sqrt(big.size)
+    assert stats.kstest(np.abs(big), lambda x: 1 - stats.norm.sf(x) / stats.norm.sf(3.5)).pvalue > ALPHA
+
+
 def test_pairs_uncorrelated():
-    """Cosine/sine halves of a Box–Muller pair and successive pairs are uncorrelated."""
+    """Successive normals of a stream (in pairs and one pair apart) are uncorrelated."""
     z = numba_normals(7, 0, 100, [2000]).reshape(-1, 2)
     n = z.shape[0]
     r = np.corrcoef(z[:, 0], z[:, 1])[0, 1]

@@ -24,18 +24,26 @@ def test_import_sim_does_not_import_torch():
 
 
 def test_streams_identical_to_numpy_reference():
-    """Integer streams bit for bit; normals to round-off (torch's and NumPy's log/sin/cos may differ
-    in the last bit)."""
-    from sim.rng import PathStreams
+    """Integer streams and ziggurat normals bit for bit (torch does the fast path on tensors and
+    hands rejected draws to the same compiled slow path as the NumPy reference and the kernels),
+    through enough draws that the wedge and tail paths occur."""
+    from sim.rng import ZIGGURAT_R, PathStreams
     from sim.torch_backend import TorchPathStreams
 
-    for seed, start, n in [(0, 0, 7), (12345, 1000, 5), (2**62 + 3, 17, 3)]:
+    tails = slow = 0
+    for seed, start, n in [(0, 0, 7), (12345, 1000, 5), (2**62 + 3, 17, 3), (7, 0, 4001),
+                           (2**40, 10**9, 3000)]:
         a, b = PathStreams(seed, start, n), TorchPathStreams(seed, start, n, "cpu")
         for _ in range(3):
             np.testing.assert_array_equal(a.next_u64(), b.next_u64().numpy().view(np.uint64))
-        for k in (3, 2, 5):
-            np.testing.assert_allclose(b.normals(k, torch.float64).numpy(), a.normals(k),
-                                       rtol=4 * np.finfo(float).eps, atol=4 * np.finfo(float).eps)
+        for k in (3, 2, 5, 1):
+            za = a.normals(k)
+            np.testing.assert_array_equal(b.normals(k, torch.float64).numpy(), za)
+            tails += int(np.count_nonzero(np.abs(za) > ZIGGURAT_R))
+        assert a.n_slow == b.n_slow
+        slow += a.n_slow
+        np.testing.assert_array_equal(a.next_u64(), b.next_u64().numpy().view(np.uint64))
+    assert tails > 0 and slow > tails  # tail and wedge paths both exercised
 
 
 @pytest.mark.parametrize("dynamics", [sim.SGD(0.05), sim.SGDLangevin(0.1, dt=0.01)], ids=repr)
