@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim import fokker_planck as fp
+from validate.validity import _box_mfpt as _fp_mfpt
 
 Z = 4.0
 N_PATHS = 3000
@@ -28,15 +28,6 @@ def _mc_mean(prob):
     assert res.summary()["censored"] == 0
     t = res.escape_times
     return t.mean(), t.std(ddof=1) / np.sqrt(t.size)
-
-
-def _fp_mfpt(prob, walls, n):
-    drift, diffusion = prob.overdamped_coefficients()
-    if prob.dim == 1:
-        grid = fp.Grid1D(-walls[0], walls[0], n)
-        return fp.mean_first_passage_time_backward(drift, diffusion, grid, "absorbing")(0.0)
-    grid = fp.Grid2D(lo=tuple(-walls), hi=tuple(walls), n=(n, n))
-    return fp.mean_first_passage_time_backward(drift, diffusion, grid, "absorbing")([0.0, 0.0])
 
 
 @pytest.mark.parametrize("dim", [1, 2])
