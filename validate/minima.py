@@ -18,6 +18,8 @@ measurement beyond the stated tolerance is a FINDING, reported with numbers.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 import sim
@@ -181,7 +183,7 @@ def check_sgd_discrete_vs_sde(settings: Settings) -> list[CheckRecord]:
     """Real SGD (t = kη) vs the exact MFPT of its SDE at fixed T = η/(2B), η = 0.2, 0.1, 0.05, E = 3."""
     lrs = np.array((0.2, 0.1, 0.05) if not settings.full else (0.2, 0.1, 0.05, 0.025))
     land = wells()
-    n = settings.paths(3000, 30000)
+    n = settings.paths(2000, 30000)
     taus = []
 
     def exact_fn(lr):
@@ -323,7 +325,7 @@ def check_prop2_sim_vs_exact(settings: Settings) -> list[CheckRecord]:
         exact = exact_1d(prob, shift)
         rate = np.sqrt(b * k)  # κ_Adam = √(B|H|)
         bs = em_bias(e, rate, ADAM_DT)
-        est = mc_rate(prob, settings.paths(1500, 15000), 40 * exact, settings.seed + 400 + int(k), settings,
+        est = mc_rate(prob, settings.paths(1000, 15000), 40 * exact, settings.seed + 400 + int(k), settings,
                       key=("adamsde", k))
         recs.append(tau_record("prop2", "sim vs exact (quadrature)", f"Adam SDE (β₁=0), κ={k:g}, E_Adam={e:.3g}: τ",
                                est, exact, bs, "Euler–Maruyama bias E·√(BH)·dt/2"))
@@ -407,22 +409,27 @@ def check_momentum_sim_vs_exact(settings: Settings) -> list[CheckRecord]:
 def check_adai_sim_vs_exact(settings: Settings) -> list[CheckRecord]:
     """Adai SDE in 2-D (spectator curvature 3: v_e/v̄ = 0.5 everywhere on the path) vs the Kramers
     solver with Adai's mass η/(β₀·0.5), E = 3."""
-    lr, dt = 0.05, 0.02
+    lr, dt = 0.05, 0.05
     land = wells(spectators=[SPECTATOR])
     rho = float(theory.prop4.variance_ratio_at_saddle([-1.0, SPECTATOR], 0))
     omb = float(theory.prop4.inertia_at_saddle(BETA0, rho))
     b = sgd_batch(lr, 3.0, wells())
     exact, err = exact_underdamped(3.0, lr, omb)
     prob = problem(land, sim.HessianNoise(b), sim.AdaiSDE(lr, BETA0, dt=dt))
-    est = mc_rate(prob, settings.paths(1500, 15000), 40 * exact, settings.seed + 600, settings, key="adaisde")
+    est = mc_rate(prob, settings.paths(1000, 10000), 40 * exact, settings.seed + 600, settings, key="adaisde")
     return [tau_record("prop4", "sim vs exact (Kramers backward)",
                        f"Adai SDE 2-D (1−β₁,e={omb:g}), E=3: τ", est, exact, 3 * err,
                        "3× the Kramers solver's error estimate; scheme weak order 2 with continuous D")]
 
 
+@lru_cache(maxsize=None)
+def _kramers_cached(e, lr, omb, n_theta, n_r):
+    return exact_underdamped(e, lr, omb, n_theta, n_r)
+
+
 def _kramers_exact(e, lr, omb, settings):
     fine = (480, 193) if not settings.full else (800, 385)
-    return exact_underdamped(e, lr, omb, *fine)
+    return _kramers_cached(float(e), float(lr), float(omb), *fine)
 
 
 def check_momentum_adai_exact(settings: Settings) -> list[CheckRecord]:
@@ -470,7 +477,7 @@ def check_momentum_discrete_vs_sde(settings: Settings) -> list[CheckRecord]:
     """Real Momentum (EMA, β₁=0.9) vs the exact MFPT of its SDE (Kramers) at fixed T, η = 0.1, 0.05, 0.025."""
     lrs = np.array((0.1, 0.05, 0.025))
     land = wells()
-    n = settings.paths(3000, 30000)
+    n = settings.paths(2000, 30000)
     exacts = {lr: _kramers_exact(3.0, lr, 1 - BETA1, settings) for lr in lrs}
     taus = []
     for i, lr in enumerate(lrs):
@@ -486,8 +493,8 @@ def check_ratio_mc(settings: Settings) -> list[CheckRecord]:
     lr, e = MOM_LR, 3.0
     land = wells()
     b = sgd_batch(lr, e, land)
-    exact_m, err = exact_underdamped(e, lr, 1 - BETA1)
-    prob_m = problem(land, sim.HessianNoise(b), sim.MomentumSDE(lr, BETA1, beta3=1 - BETA1, dt=0.02))
+    exact_m, err = _kramers_exact(e, lr, 1 - BETA1, settings)
+    prob_m = problem(land, sim.HessianNoise(b), sim.MomentumSDE(lr, BETA1, beta3=1 - BETA1, dt=0.05))
     est_m = mc_rate(prob_m, settings.paths(2000, 20000), 40 * exact_m, settings.seed + 800, settings)
     est_s, exact_s, bias = _sgd_mc(3.0, settings)
     ratio = est_m.mean_time / est_s.mean_time
@@ -509,7 +516,7 @@ def check_adamod_vs_adam(settings: Settings) -> list[CheckRecord]:
     lr = ADAM_LR
     land = wells()
     b = adam_batch(lr, 3.0, land)
-    n = settings.paths(1500, 15000)
+    n = settings.paths(1000, 15000)
     t_max = 40 * float(theory.prop2.escape_time(1.0, -1.0, 1.0, lr, b, BETA1))
     est_adam = mc_rate(problem(land, sim.HessianNoise(b), sim.Adam(lr, BETA1)), n, t_max, settings.seed + 900,
                        settings, key="adam-disc")
@@ -592,7 +599,7 @@ def check_minima_selection(settings: Settings) -> list[CheckRecord]:
     r"""Flat (H=1, ΔL=1) vs sharp (H=4, ΔL=2.5) well, saddle |H_b| = 4: the real optimizers' two-state
     escape rates from each well give the long-run flat fraction
     :math:`p_{flat} = k_{s\to f}/(k_{s\to f} + k_{f\to s})`, compared with the theory's rates."""
-    n_sgd, n_adam = settings.paths(1000, 10000), settings.paths(800, 8000)
+    n_sgd, n_adam = settings.paths(500, 10000), settings.paths(400, 8000)
     recs, rows = [], []
     ids = {"SGD": "ddt-sgd", "Momentum": "thm3", "Adai": "prop4", "Adam": "prop2", "AdaMod": "adamod-a1"}
     for j, (name, dyn, lr, b, spec) in enumerate(selection_setup()):
