@@ -334,7 +334,8 @@ def escape_statistics(result, confidence: float = 0.95, label: int | None = None
 # ----------------------------------------------------------------------------------------------
 def problem_mfpt_1d(problem, *, reflecting: float | None = None, absorbing: float | None = None,
                     convention: str = "ito", n_intervals: int = 20000):
-    r"""Exact MFPT of the SGD SDE of a 1-D problem, by :func:`sim.mfpt.mean_first_passage_time_1d`.
+    r"""Exact MFPT of the SGD SDE (or of another overdamped model, e.g. ``AdamSDE(beta1=0)``, through its
+    ``drift_diffusion``) of a 1-D problem, by :func:`sim.mfpt.mean_first_passage_time_1d`.
 
     The adapter from the shared :class:`~sim.problem.Problem` to the solver's callables:
     drift :math:`a(x) = -L'(x)`, diffusion :math:`D(x) = (\eta/2)\,C(x)` with :math:`C` from the
@@ -368,8 +369,10 @@ def problem_mfpt_1d(problem, *, reflecting: float | None = None, absorbing: floa
 
     if problem.dim != 1:
         raise ValueError(f"problem_mfpt_1d needs a 1-D problem, got dim={problem.dim}")
-    if not isinstance(problem.dynamics, (SGD, SGDLangevin)):
-        raise TypeError(f"problem_mfpt_1d solves the SGD SDE; dynamics must be SGD or SGDLangevin, "
+    overdamped = getattr(problem.dynamics, "overdamped", False) and hasattr(problem.dynamics, "drift_diffusion")
+    if not isinstance(problem.dynamics, (SGD, SGDLangevin)) and not overdamped:
+        raise TypeError(f"problem_mfpt_1d solves an overdamped SDE; dynamics must be SGD, SGDLangevin or an "
+                        f"overdamped model with drift_diffusion (e.g. AdamSDE(beta1=0)), "
                         f"got {type(problem.dynamics).__name__}")
     x0 = float(problem.x0[0])
     if absorbing is None:
@@ -381,12 +384,14 @@ def problem_mfpt_1d(problem, *, reflecting: float | None = None, absorbing: floa
         reflecting = x0 - 8.0 * (absorbing - x0)
     reflecting = float(V.finite_array("reflecting", reflecting, ndim=0))
     land, noise, eta = problem.landscape, problem.noise, problem.dynamics.lr
+    if overdamped:  # the model's own coefficients (AdamSDE with beta1 = 0: preconditioned)
+        drift, diffusion = problem.overdamped_coefficients()
+    else:
+        def drift(x):
+            return -land.gradient(np.asarray(x, dtype=float)[:, None])[:, 0]
 
-    def drift(x):
-        return -land.gradient(np.asarray(x, dtype=float)[:, None])[:, 0]
-
-    def diffusion(x):
-        return 0.5 * eta * noise.covariance(np.asarray(x, dtype=float)[:, None], land)[:, 0, 0]
+        def diffusion(x):
+            return 0.5 * eta * noise.covariance(np.asarray(x, dtype=float)[:, None], land)[:, 0, 0]
 
     lo, hi = min(reflecting, absorbing), max(reflecting, absorbing)
     bps = np.asarray(getattr(land, "breakpoints", np.zeros((0, 1))), dtype=float).reshape(-1)

@@ -522,6 +522,31 @@ class AdamSDE(UnderdampedSDEBase):
         v = _numpy_diag_covariance(x, landscape, noise)
         return v * 0.0 + float(self.params[_RATE]), numpy_adam_preconditioner(v, self.eps)
 
+    def drift_diffusion(self, landscape, noise):
+        r"""The overdamped model's coefficients (:math:`\beta_1 = 0` only) for the Fokker–Planck
+        solvers: ``drift(x) = -P(x)∇L(x)`` and ``diffusion(x) = (η/2) P C P`` for points
+        ``(n, dim)``, with the quasi-static :math:`P = \mathrm{diag}(1/(\sqrt{v}+\epsilon))`,
+        :math:`v = \mathrm{diag}\,C(\theta)` (THEORY.md §4).  For Hessian noise on an
+        axis-aligned landscape the diffusion is :math:`(\eta/2)\,\mathrm{diag}(v/(\sqrt v+\epsilon)^2)
+        \approx (\eta/2) I`."""
+        if not self.overdamped:
+            raise ValueError("drift_diffusion needs the overdamped model (beta1 = 0); with beta1 > 0 "
+                             "the model has a velocity (use an underdamped solver)")
+        lr, eps = self.lr, self.eps
+
+        def drift(x):
+            x = np.asarray(x, dtype=float)
+            pre = numpy_adam_preconditioner(_numpy_diag_covariance(x, landscape, noise), eps)
+            return -pre * landscape.gradient(x)
+
+        def diffusion(x):
+            x = np.asarray(x, dtype=float)
+            c = noise.covariance(x, landscape)
+            pre = numpy_adam_preconditioner(c.diagonal(0, -2, -1), eps)
+            return 0.5 * lr * pre[..., :, None] * c * pre[..., None, :]
+
+        return drift, diffusion
+
     def discrete(self):
         """Adam with these parameters (β₂ at its default)."""
         from .optimizers import Adam

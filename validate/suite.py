@@ -32,6 +32,13 @@ SUITES = {
     "prop1": _checks("saddles", "PROP1_CHECKS"),
     "prop3": _checks("saddles", "PROP3_CHECKS"),
     "validity": _checks("validity"),
+    "ddt-sgd-escape": _checks("minima", "SGD_CHECKS"),
+    "ddt-white": _checks("minima", "WHITE_CHECKS"),
+    "prop2": _checks("minima", "PROP2_CHECKS"),
+    "thm3-escape": _checks("minima", "THM3_CHECKS"),
+    "prop4-escape": _checks("minima", "PROP4_CHECKS"),
+    "adamod-a1": _checks("minima", "ADAMOD_CHECKS"),
+    "minima-selection": _checks("minima", "SELECTION_CHECKS"),
 }
 
 
