@@ -26,7 +26,7 @@ def _validate_parser(prog="python -m validate") -> argparse.ArgumentParser:
 
 
 def validate_main(argv=None, prog="python -m validate") -> int:
-    from .records import FAIL, Settings
+    from .records import FAIL, FINDING, Settings
     from .suite import SUITES, format_table, run_suite, write_report
 
     args = _validate_parser(prog).parse_args(argv)
@@ -50,7 +50,9 @@ def validate_main(argv=None, prog="python -m validate") -> int:
     print(format_table(records))
     report, js = write_report(records, settings, elapsed)
     n_fail = sum(r.verdict == FAIL for r in records)
-    print(f"\n{len(records) - n_fail} passed, {n_fail} failed in {elapsed:.0f} s; report: {report}, {js}")
+    n_find = sum(r.verdict == FINDING for r in records)
+    print(f"\n{len(records) - n_fail - n_find} passed, {n_fail} failed, {n_find} findings in {elapsed:.0f} s; "
+          f"report: {report}, {js}")
     return 1 if n_fail else 0
 
 
