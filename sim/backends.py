@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["get_backend", "available_backends", "register_backend"]
+__all__ = ["get_backend", "available_backends", "register_backend", "Float64BackendBase"]
+
+
+class Float64BackendBase:
+    """Base of the backends that compute in float64 only (numba, NumPy reference)."""
+
+    name = "float64"
+    precision = "float64"
+
+    def __init__(self, precision: str = "float64"):
+        if precision != "float64":
+            raise ValueError(f"the {self.name} backend computes in float64 only; precision={precision!r} "
+                             "needs backend='torch'")
 
 _REGISTRY: dict[str, tuple[str, str, dict]] = {
     "numba": ("sim.kernels", "NumbaBackend", {}),

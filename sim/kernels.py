@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from ._jit import jit, prange
+from .backends import Float64BackendBase
 from .rng import fill_normals, seed_state
 
 __all__ = ["make_ensemble_kernel", "NumbaBackend"]
@@ -78,16 +79,10 @@ def make_ensemble_kernel(step, exit_label):
     return kernel
 
 
-class NumbaBackend:
+class NumbaBackend(Float64BackendBase):
     """The default backend: compiled, parallel over paths."""
 
     name = "numba"
-    precision = "float64"
-
-    def __init__(self, precision: str = "float64"):
-        if precision != "float64":
-            raise ValueError(f"the {self.name} backend computes in float64 only; precision={precision!r} "
-                             "needs backend='torch'")
 
     def simulate_chunk(self, problem, bound_noise, path_start, out, n_steps, save_steps, seed,
                        n_record, record_every):

@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backends import Float64BackendBase
 from .rng import PathStreams
 
 __all__ = ["NumpyBackend"]
 
 
-class NumpyBackend:
+class NumpyBackend(Float64BackendBase):
     name = "numpy"
-    precision = "float64"
-
-    def __init__(self, precision: str = "float64"):
-        if precision != "float64":
-            raise ValueError(f"the {self.name} backend computes in float64 only; precision={precision!r} "
-                             "needs backend='torch'")
 
     def simulate_chunk(self, problem, bound_noise, path_start, out, n_steps, save_steps, seed,
                        n_record, record_every):
