@@ -12,6 +12,8 @@ __all__ = [
     "symmetric_matrix",
     "vector",
     "positive_int",
+    "orthogonal_matrix",
+    "optional_nonnegative",
 ]
 
 
@@ -78,3 +80,23 @@ def symmetric_matrix(name: str, value, dim: int | None = None, *, rtol: float = 
     if np.max(np.abs(a - a.T)) > rtol * scale:
         raise ValueError(f"{name} must be symmetric (max |A - A^T| = {np.max(np.abs(a - a.T)):.3g})")
     return 0.5 * (a + a.T)
+
+
+def orthogonal_matrix(name: str, value, dim: int) -> np.ndarray:
+    """A ``(dim, dim)`` orthogonal matrix (``U^T U = I`` to 1e-10); the identity when ``value`` is None."""
+    if value is None:
+        return np.eye(dim)
+    u = finite_array(name, value, ndim=2, shape=(dim, dim))
+    if np.max(np.abs(u.T @ u - np.eye(dim))) > 1e-10:
+        raise ValueError(f"{name} must be orthogonal (U^T U = I to 1e-10)")
+    return u
+
+
+def optional_nonnegative(name: str, value, size: int) -> np.ndarray:
+    """A finite vector of ``size`` entries, all >= 0 (zeros when ``value`` is None)."""
+    if value is None:
+        return np.zeros(size)
+    v = vector(name, value, size)
+    if np.any(v < 0):
+        raise ValueError(f"{name} must be >= 0 (a second moment or step-size average)")
+    return v

@@ -121,12 +121,7 @@ class QuadraticSaddle(LandscapeBase):
             raise ValueError("eigenvalues must have at least one entry")
         self.dim = int(lam.size)
         self.eigenvalues = lam
-        if rotation is None:
-            u = np.eye(self.dim)
-        else:
-            u = V.finite_array("rotation", rotation, ndim=2, shape=(self.dim, self.dim))
-            if np.max(np.abs(u.T @ u - np.eye(self.dim))) > 1e-10:
-                raise ValueError("rotation must be orthogonal (U^T U = I to 1e-10)")
+        u = V.orthogonal_matrix("rotation", rotation, self.dim)
         self.rotation = u
         self.center = np.zeros(self.dim) if center is None else V.vector("center", center, self.dim)
         self.value_at_center = float(V.finite_array("value_at_center", value_at_center, ndim=0))

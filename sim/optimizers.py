@@ -303,10 +303,7 @@ class Adam(_DiscreteOptimizerBase):
     def state_with_momentum(m0, v0=None) -> np.ndarray:
         """The ``aux`` vector ``(m0, v0)`` (``v0 = 0`` if omitted; it must be ≥ 0)."""
         m0 = V.finite_array("m0", m0, ndim=1)
-        v0 = np.zeros_like(m0) if v0 is None else V.vector("v0", v0, m0.size)
-        if np.any(v0 < 0):
-            raise ValueError("v0 must be >= 0 (a second moment)")
-        return np.concatenate([m0, v0])
+        return np.concatenate([m0, V.optional_nonnegative("v0", v0, m0.size)])
 
     def _hyper(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
@@ -537,11 +534,8 @@ class AdaMod(_DiscreteOptimizerBase):
     def state_with_momentum(m0, v0=None, s0=None) -> np.ndarray:
         """The ``aux`` vector ``(m0, v0, s0)`` (``v0 = s0 = 0`` if omitted; both must be ≥ 0)."""
         m0 = V.finite_array("m0", m0, ndim=1)
-        v0 = np.zeros_like(m0) if v0 is None else V.vector("v0", v0, m0.size)
-        s0 = np.zeros_like(m0) if s0 is None else V.vector("s0", s0, m0.size)
-        if np.any(v0 < 0) or np.any(s0 < 0):
-            raise ValueError("v0 and s0 must be >= 0")
-        return np.concatenate([m0, v0, s0])
+        return np.concatenate([m0, V.optional_nonnegative("v0", v0, m0.size),
+                               V.optional_nonnegative("s0", s0, m0.size)])
 
     def _hyper(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "beta3": self.beta3,

@@ -261,12 +261,7 @@ class _ProfileLandscape(WellsLandscapeBase):
             raise ValueError(f"spectators (curvatures of the spectator directions) must be > 0, got {k.tolist()}")
         self.dim = 1 + k.size
         self.spectators = k
-        if rotation is None:
-            u = np.eye(self.dim)
-        else:
-            u = V.finite_array("rotation", rotation, ndim=2, shape=(self.dim, self.dim))
-            if np.max(np.abs(u.T @ u - np.eye(self.dim))) > 1e-10:
-                raise ValueError("rotation must be orthogonal (U^T U = I to 1e-10)")
+        u = V.orthogonal_matrix("rotation", rotation, self.dim)
         self.rotation = u
         self.hessian_eigenbasis = u
         self.center = np.zeros(self.dim) if center is None else V.vector("center", center, self.dim)
