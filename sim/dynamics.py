@@ -4,10 +4,16 @@ A dynamics object says *what* update a path performs each step; the ensemble ker
 (:mod:`sim.kernels`) says *how* paths are run.  Each class provides
 
 * ``make_step(gradient_fn, noise_fn)`` (class method, cached): a compiled
-  ``step(x, aux, z, k, lp, nzp, dp, g, xi)`` that advances one path in place.  ``x`` is the position
+  ``step(x, aux, z, c, lp, nzp, dp, g, xi)`` that advances one path in place.  ``x`` is the position
   ``(dim,)``, ``aux`` the optimizer state (momentum, …; empty for SGD), ``z`` the standard normals of
-  this step (``normals_per_step(dim)`` of them; ``dim`` unless a scheme needs more), ``k`` the 1-based step index, ``lp``/``nzp``/``dp`` the landscape, noise and dynamics
-  parameters, ``g`` and ``xi`` scratch vectors;
+  this step (``normals_per_step(dim)`` of them; ``dim`` unless a scheme needs more), ``c`` the
+  step's coefficients (below), ``lp``/``nzp``/``dp`` the landscape, noise and dynamics parameters,
+  ``g`` and ``xi`` scratch vectors;
+* ``make_step_coefficients()`` (class method): a compiled ``step_coefficients(k, dp, c)`` that
+  fills ``c`` (``n_step_coefficients`` numbers) with what depends on the 1-based step index ``k``
+  only, e.g. Adam's bias corrections.  The kernel calls it once per step for a whole block of
+  paths, not once per path; the default computes nothing.  :meth:`DynamicsBase.step_coefficients`
+  evaluates it from Python;
 * ``numpy_step(x, aux, z, k, landscape, noise)``: the same update vectorised over paths, written
   independently with the landscapes' and noise models' NumPy methods (the reference backend).  It
   uses only operations NumPy and torch share (see :mod:`sim._xp`), so the torch backend runs it on
@@ -33,6 +39,12 @@ from . import _validation as V
 from ._jit import jit
 
 __all__ = ["DynamicsBase", "SGD", "SGDLangevin"]
+
+
+@jit(inline=True)
+def no_step_coefficients(k, dp, c):
+    """The default ``step_coefficients``: a step that does not depend on its index."""
+    return None
 
 
 class DynamicsBase:
@@ -62,9 +74,24 @@ class DynamicsBase:
         """
         return dim
 
+    #: Length of the per-step coefficient vector ``c`` filled by ``make_step_coefficients()``.
+    n_step_coefficients: int = 0
+
     @classmethod
     def make_step(cls, gradient_fn, noise_fn):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @classmethod
+    def make_step_coefficients(cls):
+        """The compiled ``step_coefficients(k, dp, c)`` of this class (default: none)."""
+        return no_step_coefficients
+
+    def step_coefficients(self, k: int) -> np.ndarray:
+        """The coefficients ``c`` the compiled step reads at 1-based step ``k`` (for calling a
+        compiled step from Python, as the tests do); at least one element."""
+        c = np.zeros(max(1, self.n_step_coefficients))
+        type(self).make_step_coefficients()(np.int64(k), self.params, c)
+        return c
 
     def numpy_step(self, x, aux, z, k, landscape, noise):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -100,7 +127,7 @@ def _quadratic_parts(landscape, noise):
 @lru_cache(maxsize=None)
 def _make_sgd_step(gradient_fn, noise_fn):
     @jit(inline=True)
-    def step(x, aux, z, k, lp, nzp, dp, g, xi):
+    def step(x, aux, z, c, lp, nzp, dp, g, xi):
         lr = dp[0]
         gradient_fn(x, lp, g)
         noise_fn(x, z, lp, nzp, xi)
@@ -150,7 +177,7 @@ class SGD(DynamicsBase):
 @lru_cache(maxsize=None)
 def _make_sgd_langevin_step(gradient_fn, noise_fn):
     @jit(inline=True)
-    def step(x, aux, z, k, lp, nzp, dp, g, xi):
+    def step(x, aux, z, c, lp, nzp, dp, g, xi):
         dt = dp[1]
         amp = dp[2]  # sqrt(lr * dt)
         gradient_fn(x, lp, g)

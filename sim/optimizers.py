@@ -143,7 +143,7 @@ def _make_momentum_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
     @jit(inline=True)
-    def step(x, aux, z, k, lp, nzp, dp, g, xi):
+    def step(x, aux, z, c, lp, nzp, dp, g, xi):
         lr, beta1, beta3 = dp[0], dp[1], dp[2]
         sg(x, z, lp, nzp, g, xi)
         for i in range(x.shape[0]):
@@ -248,13 +248,12 @@ def _make_adam_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
     @jit(inline=True)
-    def step(x, aux, z, k, lp, nzp, dp, g, xi):
-        lr, beta1, beta2, eps = dp[0], dp[1], dp[2], dp[3]
+    def step(x, aux, z, c, lp, nzp, dp, g, xi):
+        beta1, beta2, eps = dp[1], dp[2], dp[3]
         n = x.shape[0]  # aux = (m, v), indexed directly: no slice views in the hot loop
         sg(x, z, lp, nzp, g, xi)
         # torch.optim.Adam's order of operations: step = lr/bc1, denom = sqrt(v)/sqrt(bc2) + eps
-        step_size = lr / _bias_correction_jit(dp[4], k)
-        sqrt_bc2 = np.sqrt(_bias_correction_jit(dp[5], k))
+        step_size, sqrt_bc2 = c[0], c[1]  # from _adam_step_coefficients
         for i in range(n):  # the moments as in _adam_moments
             m = beta1 * aux[i] + (1.0 - beta1) * g[i]
             v = beta2 * aux[n + i] + (1.0 - beta2) * g[i] * g[i]
@@ -263,6 +262,13 @@ def _make_adam_step(gradient_fn, noise_fn):
             x[i] -= step_size * m / (np.sqrt(v) / sqrt_bc2 + eps)
 
     return step
+
+
+@jit(inline=True)
+def _adam_step_coefficients(k, dp, c):
+    """Adam's per-step numbers: ``c = (lr / (1 - β₁ᵏ), √(1 - β₂ᵏ))``."""
+    c[0] = dp[0] / _bias_correction_jit(dp[4], k)
+    c[1] = np.sqrt(_bias_correction_jit(dp[5], k))
 
 
 class Adam(_DiscreteOptimizerBase):
@@ -289,6 +295,7 @@ class Adam(_DiscreteOptimizerBase):
     """
 
     _n_blocks = 2
+    n_step_coefficients = 2
 
     def __init__(self, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         self.lr = V.positive("lr", lr)
@@ -316,6 +323,10 @@ class Adam(_DiscreteOptimizerBase):
     def make_step(cls, gradient_fn, noise_fn):
         return _make_adam_step(gradient_fn, noise_fn)
 
+    @classmethod
+    def make_step_coefficients(cls):
+        return _adam_step_coefficients
+
     def numpy_step(self, x, aux, z, k, landscape, noise):
         n = x.shape[1]
         g = _numpy_stochastic_gradient(x, z, landscape, noise)
@@ -334,7 +345,7 @@ def _make_adai_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
     @jit(inline=True)
-    def step(x, aux, z, k, lp, nzp, dp, g, xi):
+    def step(x, aux, z, c, lp, nzp, dp, g, xi):
         lr, beta0, beta2, eps, wd, decoupled = dp[0], dp[1], dp[2], dp[3], dp[4], dp[5]
         n = x.shape[0]  # aux = (m, v, P), indexed directly: no slice views in the hot loop
         sg(x, z, lp, nzp, g, xi)
@@ -344,7 +355,7 @@ def _make_adai_step(gradient_fn, noise_fn):
         else:
             for i in range(n):
                 g[i] += wd * x[i]
-        bc2 = _bias_correction_jit(dp[6], k)
+        bc2 = c[0]  # from _adai_step_coefficients
         v_sum = 0.0
         for i in range(n):
             aux[n + i] = beta2 * aux[n + i] + (1.0 - beta2) * g[i] * g[i]
@@ -358,6 +369,12 @@ def _make_adai_step(gradient_fn, noise_fn):
             x[i] -= lr * aux[i] / (1.0 - aux[2 * n + i])
 
     return step
+
+
+@jit(inline=True)
+def _adai_step_coefficients(k, dp, c):
+    """Adai's per-step number: ``c[0] = 1 - β₂ᵏ``."""
+    c[0] = _bias_correction_jit(dp[6], k)
 
 
 class Adai(_DiscreteOptimizerBase):
@@ -405,6 +422,7 @@ class Adai(_DiscreteOptimizerBase):
     """
 
     _n_blocks = 3
+    n_step_coefficients = 1
 
     def __init__(self, lr: float, beta0: float = 0.1, beta2: float = 0.99, eps: float = 1e-3,
                  weight_decay: float = 0.0, decoupled: bool = False):
@@ -449,6 +467,10 @@ class Adai(_DiscreteOptimizerBase):
     def make_step(cls, gradient_fn, noise_fn):
         return _make_adai_step(gradient_fn, noise_fn)
 
+    @classmethod
+    def make_step_coefficients(cls):
+        return _adai_step_coefficients
+
     def numpy_step(self, x, aux, z, k, landscape, noise):
         n = x.shape[1]
         m, v, prod = aux[:, :n], aux[:, n:2 * n], aux[:, 2 * n:]
@@ -473,19 +495,25 @@ def _make_adamod_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
     @jit(inline=True)
-    def step(x, aux, z, k, lp, nzp, dp, g, xi):
-        lr, beta1, beta2, beta3, eps = dp[0], dp[1], dp[2], dp[3], dp[4]
+    def step(x, aux, z, c, lp, nzp, dp, g, xi):
+        beta1, beta2, beta3, eps = dp[1], dp[2], dp[3], dp[4]
         n = x.shape[0]
         m, v, s = aux[:n], aux[n:2 * n], aux[2 * n:3 * n]
         sg(x, z, lp, nzp, g, xi)
         _adam_moments(m, v, g, beta1, beta2)
-        base = lr * np.sqrt(_bias_correction_jit(dp[6], k)) / _bias_correction_jit(dp[5], k)
+        base = c[0]  # from _adamod_step_coefficients
         for i in range(n):
             eta_k = base / (np.sqrt(v[i]) + eps)
             s[i] = beta3 * s[i] + (1.0 - beta3) * eta_k
             x[i] -= min(eta_k, s[i]) * m[i]
 
     return step
+
+
+@jit(inline=True)
+def _adamod_step_coefficients(k, dp, c):
+    """AdaMod's per-step number: ``c[0] = lr √(1 - β₂ᵏ) / (1 - β₁ᵏ)``."""
+    c[0] = dp[0] * np.sqrt(_bias_correction_jit(dp[6], k)) / _bias_correction_jit(dp[5], k)
 
 
 class AdaMod(_DiscreteOptimizerBase):
@@ -518,6 +546,7 @@ class AdaMod(_DiscreteOptimizerBase):
     """
 
     _n_blocks = 3
+    n_step_coefficients = 1
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
                  beta3: float = 0.999, eps: float = 1e-8):
@@ -548,6 +577,10 @@ class AdaMod(_DiscreteOptimizerBase):
     @classmethod
     def make_step(cls, gradient_fn, noise_fn):
         return _make_adamod_step(gradient_fn, noise_fn)
+
+    @classmethod
+    def make_step_coefficients(cls):
+        return _adamod_step_coefficients
 
     def numpy_step(self, x, aux, z, k, landscape, noise):
         n = x.shape[1]

@@ -258,7 +258,7 @@ def _make_underdamped_step(gradient_fn, noise_fn, coefficients_factory):
             r[i] -= half * a[i] * pre[i] * g[i]
 
     @jit
-    def step(x, aux, z, k, lp, nzp, dp, g, xi):
+    def step(x, aux, z, c, lp, nzp, dp, g, xi):
         n = x.shape[0]
         h, gamma, sqrt_lr = dp[_DT], dp[_GAMMA], dp[_SQRT_LR]
         a, pre, e, col = np.empty(n), np.empty(n), np.empty(n), np.empty(n)

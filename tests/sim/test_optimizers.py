@@ -30,7 +30,7 @@ def run_compiled(dyn, landscape, noise, x0, n_steps, z=None, aux0=None):
     out = [x.copy()]
     for k in range(1, n_steps + 1):
         zk = np.zeros(dyn.normals_per_step(dim)) if z is None else z[k - 1]
-        step(x, aux, zk, k, landscape.params, nzp, dyn.params, g, xi)
+        step(x, aux, zk, dyn.step_coefficients(k), landscape.params, nzp, dyn.params, g, xi)
         out.append(x.copy())
     return np.array(out), aux
 
@@ -350,7 +350,7 @@ def test_compiled_step_equals_numpy_step(dyn):
         x_ref, aux_ref = dyn.numpy_step(x, aux, z, k, land, noise)
         for p in range(n_paths):
             xp, ap = x[p].copy(), aux[p].copy()
-            step(xp, ap, z[p], k, land.params, nzp, dyn.params, np.empty(dim), np.empty(dim))
+            step(xp, ap, z[p], dyn.step_coefficients(k), land.params, nzp, dyn.params, np.empty(dim), np.empty(dim))
             np.testing.assert_allclose(xp, x_ref[p], rtol=1e-14, atol=1e-15)
             np.testing.assert_allclose(ap, aux_ref[p], rtol=1e-14, atol=1e-15)
 

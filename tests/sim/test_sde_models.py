@@ -150,7 +150,7 @@ def test_compiled_step_equals_numpy_step(dyn):
     x_ref, aux_ref = dyn.numpy_step(x, aux, z, 1, land, noise)
     for p in range(n_paths):
         xp, ap = x[p].copy(), aux[p].copy()
-        step(xp, ap, z[p], 1, land.params, nzp, dyn.params, np.empty(dim), np.empty(dim))
+        step(xp, ap, z[p], dyn.step_coefficients(1), land.params, nzp, dyn.params, np.empty(dim), np.empty(dim))
         np.testing.assert_allclose(xp, x_ref[p], rtol=1e-13, atol=1e-14)
         scale = np.abs(aux_ref).max() if aux_ref.size else 1.0  # r ~ 1/M is large when stiff
         np.testing.assert_allclose(ap, aux_ref[p], rtol=1e-13, atol=1e-14 * scale)
