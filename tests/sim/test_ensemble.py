@@ -240,6 +240,30 @@ def test_independent_of_chunk_size_and_threads():
     assert not np.array_equal(other.mean, ref.mean)
 
 
+@pytest.mark.parametrize("dyn", ["langevin", "adam"])
+def test_independent_of_path_block_size(dyn, monkeypatch):
+    """The kernel advances blocks of paths together and swaps stopped paths out of a block's active
+    set; neither the block size nor the swaps may change any path (exits, divergence, saves,
+    trajectories), including for dynamics with per-step coefficients (Adam)."""
+    import sim.kernels
+
+    from sim import Adam
+
+    prob = _problem("langevin", "ball") if dyn == "langevin" else Problem(
+        LAND, NOISE, Adam(0.1), X0, exit=EXITS["slab"])
+    kw = dict(save_times=SAVE, seed=4, store_samples=True, n_record=40, record_every=3)
+    results = []
+    for block in (1, 5, 32):
+        monkeypatch.setattr(sim.kernels, "PATH_BLOCK", block)
+        results.append(run_ensemble(prob, 400, T_MAX, **kw))
+    ref = results[0]
+    assert 0 < np.count_nonzero(ref.escaped) < ref.n_paths  # blocks do lose paths mid-run
+    for r in results[1:]:
+        for name in ("exit_step", "exit_label", "diverged_step", "n_alive", "mean", "cov",
+                     "samples", "trajectories"):
+            assert np.array_equal(getattr(r, name), getattr(ref, name), equal_nan=True), name
+
+
 def test_paths_do_not_depend_on_ensemble_size():
     prob = _problem("langevin", "ball")
     small = run_ensemble(prob, 100, T_MAX, seed=9)
