@@ -4,11 +4,13 @@ A dynamics object says *what* update a path performs each step; the ensemble ker
 (:mod:`sim.kernels`) says *how* paths are run.  Each class provides
 
 * ``make_step(gradient_fn, noise_fn)`` (class method, cached): a compiled
-  ``step(x, aux, z, c, lp, nzp, dp, g, xi)`` that advances one path in place.  ``x`` is the position
+  ``step(x, aux, z, c, lp, nzp, dp, g, xi, w)`` that advances one path in place.  ``x`` is the position
   ``(dim,)``, ``aux`` the optimizer state (momentum, …; empty for SGD), ``z`` the standard normals of
   this step (``normals_per_step(dim)`` of them; ``dim`` unless a scheme needs more), ``c`` the
   step's coefficients (below), ``lp``/``nzp``/``dp`` the landscape, noise and dynamics parameters,
-  ``g`` and ``xi`` scratch vectors;
+  ``g`` and ``xi`` scratch vectors of length ``dim``, ``w`` a scratch vector of length
+  ``work_size(dim)`` + the bound noise's ``work``, whose first ``work_size(dim)`` entries the step
+  may use and whose rest it passes to the noise function (nothing is allocated per step);
 * ``make_step_coefficients()`` (class method): a compiled ``step_coefficients(k, dp, c)`` that
   fills ``c`` (``n_step_coefficients`` numbers) with what depends on the 1-based step index ``k``
   only, e.g. Adam's bias corrections.  The kernel calls it once per step for a whole block of
@@ -77,6 +79,14 @@ class DynamicsBase:
     #: Length of the per-step coefficient vector ``c`` filled by ``make_step_coefficients()``.
     n_step_coefficients: int = 0
 
+    def work_size(self, dim: int) -> int:
+        """Scratch entries the compiled step uses itself (before the noise function's)."""
+        return 0
+
+    def scratch(self, dim: int, bound_noise) -> np.ndarray:
+        """A scratch vector ``w`` for calling the compiled step from Python."""
+        return np.empty(max(1, self.work_size(dim) + bound_noise.work))
+
     @classmethod
     def make_step(cls, gradient_fn, noise_fn):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -127,10 +137,10 @@ def _quadratic_parts(landscape, noise):
 @lru_cache(maxsize=None)
 def _make_sgd_step(gradient_fn, noise_fn):
     @jit(inline=True)
-    def step(x, aux, z, c, lp, nzp, dp, g, xi):
+    def step(x, aux, z, c, lp, nzp, dp, g, xi, w):
         lr = dp[0]
         gradient_fn(x, lp, g)
-        noise_fn(x, z, lp, nzp, xi)
+        noise_fn(x, z, lp, nzp, xi, w)
         for i in range(x.shape[0]):
             x[i] -= lr * (g[i] + xi[i])
 
@@ -177,11 +187,11 @@ class SGD(DynamicsBase):
 @lru_cache(maxsize=None)
 def _make_sgd_langevin_step(gradient_fn, noise_fn):
     @jit(inline=True)
-    def step(x, aux, z, c, lp, nzp, dp, g, xi):
+    def step(x, aux, z, c, lp, nzp, dp, g, xi, w):
         dt = dp[1]
         amp = dp[2]  # sqrt(lr * dt)
         gradient_fn(x, lp, g)
-        noise_fn(x, z, lp, nzp, xi)
+        noise_fn(x, z, lp, nzp, xi, w)
         for i in range(x.shape[0]):
             x[i] -= g[i] * dt + amp * xi[i]
 

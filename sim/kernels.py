@@ -44,13 +44,14 @@ PATH_BLOCK = 32
 
 
 @lru_cache(maxsize=None)
-def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n_coef):
+def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n_coef, n_work):
     """Compile the ensemble kernel for one (dynamics step, exit test, dimensions) combination.
 
-    ``dim``, ``n_aux`` (optimizer state per path), ``n_z`` (normals per step) and ``n_coef``
-    (per-step coefficients) become compile-time constants of the kernel.
+    ``dim``, ``n_aux`` (optimizer state per path), ``n_z`` (normals per step), ``n_coef``
+    (per-step coefficients) and ``n_work`` (per-path scratch of the step and its noise function)
+    become compile-time constants of the kernel.
     """
-    n_c = max(1, n_coef)
+    n_c, n_w = max(1, n_coef), max(1, n_work)
 
     @jit
     def swap_rows(a, i, j):
@@ -71,6 +72,7 @@ def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n
         z_b = np.empty((nb, n_z))
         g_b = np.empty((nb, dim))
         xi_b = np.empty((nb, dim))
+        w_b = np.empty((nb, n_w))
         s_b = np.empty((nb, 4), np.uint64)
         pid = np.empty(nb, np.int64)  # chunk-local path index of each row
         c = np.empty(n_c)
@@ -101,7 +103,7 @@ def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n
                 s, z = s_b[q], z_b[q]
                 for i in range(n_z):
                     z[i] = standard_normal(s)
-                step(x_b[q], aux_b[q], z, c, lp, nzp, dp, g_b[q], xi_b[q])
+                step(x_b[q], aux_b[q], z, c, lp, nzp, dp, g_b[q], xi_b[q], w_b[q])
             j_end = j
             while j_end < n_save and save_steps[j_end] == k:
                 j_end += 1
@@ -169,7 +171,8 @@ class NumbaBackend(Float64BackendBase):
         kernel = make_ensemble_kernel(
             type(dyn).make_step(lf.gradient, bound_noise.apply), type(dyn).make_step_coefficients(),
             type(problem.exit).numba_label(), dim, int(problem.initial_state.size),
-            int(dyn.normals_per_step(dim)), int(dyn.n_step_coefficients))
+            int(dyn.normals_per_step(dim)), int(dyn.n_step_coefficients),
+            int(dyn.work_size(dim) + bound_noise.work))
         n = out.saved.shape[0]
         kernel(problem.x0, problem.initial_state, np.int64(n_steps), save_steps,
                problem.landscape.params, bound_noise.params, dyn.params, problem.exit.params,

@@ -46,13 +46,20 @@ def abs_sqrt(h, scale: float = 1.0, floor: float = 0.0):
 class BoundNoise:
     """A noise model bound to a landscape: what a kernel needs."""
 
-    apply: object  # apply(x, z, landscape_params, noise_params, out)
+    apply: object  # apply(x, z, landscape_params, noise_params, out, work)
     params: np.ndarray
     constant: bool  # True when C does not depend on position
+    #: length of the per-path scratch vector ``work`` that ``apply`` uses (the kernel allocates it
+    #: once per path, so that ``apply`` allocates nothing per step)
+    work: int = 0
+
+    def scratch(self) -> np.ndarray:
+        """A scratch vector for calling ``apply`` from Python."""
+        return np.empty(max(1, self.work))
 
 
 @jit(inline=True)
-def _apply_constant_factor(x, z, lp, nzp, out):
+def _apply_constant_factor(x, z, lp, nzp, out, work):
     n = z.shape[0]
     for i in range(n):
         acc = 0.0
@@ -66,9 +73,9 @@ def _make_apply_hessian_factor(hessian_fn):
     """Kernel function computing ``([H(x)]^+ + floor)^{1/2} z / sqrt(B)`` by an eigen-decomposition."""
 
     @jit
-    def apply(x, z, lp, nzp, out):
+    def apply(x, z, lp, nzp, out, work):
         n = x.shape[0]
-        h = np.empty((n, n))
+        h = np.empty((n, n))  # (eigh allocates anyway: this is the general, slow path)
         hessian_fn(x, lp, h)
         if not np.all(np.isfinite(h)):
             # A path running off to infinity: numba's eigh would raise (and abort the whole
@@ -97,13 +104,13 @@ def _make_apply_eigenbasis(eigenvalues_fn):
     r"""Kernel function for a landscape with a fixed Hessian eigenbasis :math:`U`:
     ``U diag(sqrt((|lambda(x)| + floor)/B)) U^T z`` without an eigen-decomposition.
 
-    ``nzp = [1/B, floor, U (n*n, row-major)]``.
+    ``nzp = [1/B, floor, U (n*n, row-major)]``; ``work`` holds the ``n`` eigenvalues.
     """
 
-    @jit
-    def apply(x, z, lp, nzp, out):
+    @jit(inline=True)
+    def apply(x, z, lp, nzp, out, work):
         n = x.shape[0]
-        lam = np.empty(n)
+        lam = work
         eigenvalues_fn(x, lp, lam)
         inv_b = nzp[0]
         floor = nzp[1]
@@ -125,11 +132,12 @@ def _make_apply_eigenbasis(eigenvalues_fn):
 def _make_apply_local(critical_point_fn, inner_apply):
     """Kernel function evaluating ``inner_apply`` (Hessian noise) at the critical point of x's region."""
 
-    @jit
-    def apply(x, z, lp, nzp, out):
-        xs = np.empty(x.shape[0])
+    @jit(inline=True)
+    def apply(x, z, lp, nzp, out, work):
+        n = x.shape[0]  # work = (critical point, inner work)
+        xs = work[:n]
         critical_point_fn(x, lp, xs)
-        inner_apply(xs, z, lp, nzp, out)
+        inner_apply(xs, z, lp, nzp, out, work[n:])
 
     return apply
 
@@ -229,7 +237,8 @@ class HessianNoise(NoiseBase):
         if eb is not None:  # fixed eigenbasis: no eigh per step
             u, eig_fn = eb
             return BoundNoise(_make_apply_eigenbasis(eig_fn),
-                              np.concatenate([[1.0 / self.batch_size, self.floor], u.ravel()]), False)
+                              np.concatenate([[1.0 / self.batch_size, self.floor], u.ravel()]), False,
+                              work=landscape.dim)
         apply = _make_apply_hessian_factor(landscape.numba_functions().hessian)
         return BoundNoise(apply, np.array([1.0 / self.batch_size, self.floor]), False)
 
@@ -300,7 +309,7 @@ class LocalHessianNoise(NoiseBase):
         if inner.constant:
             return inner
         fn = _make_apply_local(landscape.numba_functions().critical_point, inner.apply)
-        return BoundNoise(fn, inner.params, False)
+        return BoundNoise(fn, inner.params, False, work=landscape.dim + inner.work)
 
     def describe(self):
         return {**super().describe(), "batch_size": self.batch_size, "floor": self.floor}

@@ -61,12 +61,13 @@ def _beta(name: str, value) -> float:
 
 @lru_cache(maxsize=None)
 def _make_stochastic_gradient(gradient_fn, noise_fn):
-    """Compiled ``sg(x, z, lp, nzp, g, xi)``: ``g = ∇L(x) + C(x)^{1/2} z`` (as SGD draws it)."""
+    """Compiled ``sg(x, z, lp, nzp, g, xi, w)``: ``g = ∇L(x) + C(x)^{1/2} z`` (as SGD draws it;
+    ``w`` is the noise function's scratch)."""
 
     @jit(inline=True)
-    def stochastic_gradient(x, z, lp, nzp, g, xi):
+    def stochastic_gradient(x, z, lp, nzp, g, xi, w):
         gradient_fn(x, lp, g)
-        noise_fn(x, z, lp, nzp, xi)
+        noise_fn(x, z, lp, nzp, xi, w)
         for i in range(x.shape[0]):
             g[i] += xi[i]
 
@@ -143,9 +144,9 @@ def _make_momentum_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
     @jit(inline=True)
-    def step(x, aux, z, c, lp, nzp, dp, g, xi):
+    def step(x, aux, z, c, lp, nzp, dp, g, xi, w):
         lr, beta1, beta3 = dp[0], dp[1], dp[2]
-        sg(x, z, lp, nzp, g, xi)
+        sg(x, z, lp, nzp, g, xi, w)
         for i in range(x.shape[0]):
             aux[i] = beta1 * aux[i] + beta3 * g[i]
             x[i] -= lr * aux[i]
@@ -248,10 +249,10 @@ def _make_adam_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
     @jit(inline=True)
-    def step(x, aux, z, c, lp, nzp, dp, g, xi):
+    def step(x, aux, z, c, lp, nzp, dp, g, xi, w):
         beta1, beta2, eps = dp[1], dp[2], dp[3]
         n = x.shape[0]  # aux = (m, v), indexed directly: no slice views in the hot loop
-        sg(x, z, lp, nzp, g, xi)
+        sg(x, z, lp, nzp, g, xi, w)
         # torch.optim.Adam's order of operations: step = lr/bc1, denom = sqrt(v)/sqrt(bc2) + eps
         step_size, sqrt_bc2 = c[0], c[1]  # from _adam_step_coefficients
         for i in range(n):  # the moments as in _adam_moments
@@ -345,10 +346,10 @@ def _make_adai_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
     @jit(inline=True)
-    def step(x, aux, z, c, lp, nzp, dp, g, xi):
+    def step(x, aux, z, c, lp, nzp, dp, g, xi, w):
         lr, beta0, beta2, eps, wd, decoupled = dp[0], dp[1], dp[2], dp[3], dp[4], dp[5]
         n = x.shape[0]  # aux = (m, v, P), indexed directly: no slice views in the hot loop
-        sg(x, z, lp, nzp, g, xi)
+        sg(x, z, lp, nzp, g, xi, w)
         if decoupled != 0.0:  # AdaiW: shrink θ before the step (g was taken at the old θ)
             for i in range(n):
                 x[i] *= 1.0 - lr * wd
@@ -495,11 +496,11 @@ def _make_adamod_step(gradient_fn, noise_fn):
     sg = _make_stochastic_gradient(gradient_fn, noise_fn)
 
     @jit(inline=True)
-    def step(x, aux, z, c, lp, nzp, dp, g, xi):
+    def step(x, aux, z, c, lp, nzp, dp, g, xi, w):
         beta1, beta2, beta3, eps = dp[1], dp[2], dp[3], dp[4]
         n = x.shape[0]
         m, v, s = aux[:n], aux[n:2 * n], aux[2 * n:3 * n]
-        sg(x, z, lp, nzp, g, xi)
+        sg(x, z, lp, nzp, g, xi, w)
         _adam_moments(m, v, g, beta1, beta2)
         base = c[0]  # from _adamod_step_coefficients
         for i in range(n):

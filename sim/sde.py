@@ -175,21 +175,21 @@ def numpy_ou_step_coefficients(a, h, gamma):
 # ----------------------------------------------------------------------------------------------
 @lru_cache(maxsize=None)
 def _make_diag_covariance(noise_fn):
-    """Compiled ``diag_cov(x, lp, nzp, e, col, out)``: ``out = diag C(x)`` from the noise factor.
+    """Compiled ``diag_cov(x, lp, nzp, e, col, out, w)``: ``out = diag C(x)`` from the noise factor.
 
     :math:`C_{ii} = \\sum_j (C^{1/2})_{ij}^2`, one column :math:`C^{1/2}e_j` at a time, so it works
-    for every noise model (``e``, ``col`` are scratch vectors).
+    for every noise model (``e``, ``col`` are scratch vectors, ``w`` the noise function's scratch).
     """
 
     @jit(inline=True)
-    def diag_cov(x, lp, nzp, e, col, out):
+    def diag_cov(x, lp, nzp, e, col, out, w):
         n = x.shape[0]
         for i in range(n):
             out[i] = 0.0
             e[i] = 0.0
         for j in range(n):
             e[j] = 1.0
-            noise_fn(x, e, lp, nzp, col)
+            noise_fn(x, e, lp, nzp, col, w)
             e[j] = 0.0
             for i in range(n):
                 out[i] += col[i] * col[i]
@@ -200,7 +200,7 @@ def _make_diag_covariance(noise_fn):
 @lru_cache(maxsize=None)
 def _momentum_coefficients(noise_fn):
     @jit(inline=True)
-    def coefficients(x, lp, nzp, dp, a, pre, e, col):
+    def coefficients(x, lp, nzp, dp, a, pre, e, col, w):
         for i in range(x.shape[0]):
             a[i] = dp[_RATE]
             pre[i] = 1.0
@@ -213,8 +213,8 @@ def _adam_coefficients(noise_fn):
     diag_cov = _make_diag_covariance(noise_fn)
 
     @jit(inline=True)
-    def coefficients(x, lp, nzp, dp, a, pre, e, col):
-        diag_cov(x, lp, nzp, e, col, pre)
+    def coefficients(x, lp, nzp, dp, a, pre, e, col, w):
+        diag_cov(x, lp, nzp, e, col, pre, w)
         for i in range(x.shape[0]):
             a[i] = dp[_RATE]
             pre[i] = 1.0 / (np.sqrt(pre[i]) + dp[_P0])
@@ -227,8 +227,8 @@ def _adai_coefficients(noise_fn):
     diag_cov = _make_diag_covariance(noise_fn)
 
     @jit(inline=True)
-    def coefficients(x, lp, nzp, dp, a, pre, e, col):
-        diag_cov(x, lp, nzp, e, col, a)
+    def coefficients(x, lp, nzp, dp, a, pre, e, col, w):
+        diag_cov(x, lp, nzp, e, col, a, w)
         adai_inertia_vector(a, dp[_P0], dp[_P1], a)
         for i in range(x.shape[0]):
             a[i] = (1.0 - a[i]) / dp[_LR]
@@ -250,36 +250,37 @@ def _make_underdamped_step(gradient_fn, noise_fn, coefficients_factory):
     coefficients = coefficients_factory(noise_fn)
 
     @jit(inline=True)
-    def half_kick(x, r, lp, nzp, dp, g, a, pre, e, col):
-        coefficients(x, lp, nzp, dp, a, pre, e, col)
+    def half_kick(x, r, lp, nzp, dp, g, a, pre, e, col, w):
+        coefficients(x, lp, nzp, dp, a, pre, e, col, w)
         gradient_fn(x, lp, g)
         half = 0.5 * dp[_DT] / dp[_GAMMA]
         for i in range(x.shape[0]):
             r[i] -= half * a[i] * pre[i] * g[i]
 
     @jit
-    def step(x, aux, z, c, lp, nzp, dp, g, xi):
+    def step(x, aux, z, c, lp, nzp, dp, g, xi, w):
         n = x.shape[0]
         h, gamma, sqrt_lr = dp[_DT], dp[_GAMMA], dp[_SQRT_LR]
-        a, pre, e, col = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+        # scratch (work_size = 4n), then the noise function's
+        a, pre, e, col, wn = w[:n], w[n:2 * n], w[2 * n:3 * n], w[3 * n:4 * n], w[4 * n:]
         if dp[_OVERDAMPED] != 0.0:  # Euler–Maruyama for gamma dθ = -p∇L dt + G dW
-            coefficients(x, lp, nzp, dp, a, pre, e, col)
+            coefficients(x, lp, nzp, dp, a, pre, e, col, wn)
             gradient_fn(x, lp, g)
-            noise_fn(x, z[:n], lp, nzp, xi)
+            noise_fn(x, z[:n], lp, nzp, xi, wn)
             amp = np.sqrt(h) * sqrt_lr
             for i in range(n):
                 x[i] += pre[i] * (amp * xi[i] - h * g[i]) / gamma
             return
-        half_kick(x, aux, lp, nzp, dp, g, a, pre, e, col)
-        noise_fn(x, z[:n], lp, nzp, xi)
-        noise_fn(x, z[n:], lp, nzp, col)
+        half_kick(x, aux, lp, nzp, dp, g, a, pre, e, col, wn)
+        noise_fn(x, z[:n], lp, nzp, xi, wn)
+        noise_fn(x, z[n:], lp, nzp, col, wn)
         for i in range(n):
             decay, phi1, alpha, beta, delta = ou_step_coefficients(a[i], h, gamma)
             s1 = sqrt_lr * pre[i] * xi[i]
             s2 = sqrt_lr * pre[i] * col[i]
             x[i] += phi1 * aux[i] + beta * s1 + delta * s2
             aux[i] = decay * aux[i] + alpha * s1
-        half_kick(x, aux, lp, nzp, dp, g, a, pre, e, col)
+        half_kick(x, aux, lp, nzp, dp, g, a, pre, e, col, wn)
 
     return step
 
@@ -293,6 +294,10 @@ class UnderdampedSDEBase(DynamicsBase):
 
     kind = "sde"
     _coefficients_factory = None  # staticmethod(factory(noise_fn) -> compiled coefficients)
+
+    def work_size(self, dim: int) -> int:
+        """The step's own scratch: damping rates, preconditioner and two column vectors."""
+        return 4 * dim
 
     def _setup(self, lr, dt, gamma, rate, extra=(), overdamped=False):
         self.lr = V.positive("lr", lr)

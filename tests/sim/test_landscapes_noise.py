@@ -89,7 +89,7 @@ def test_white_noise(saddle, rng):
     assert np.allclose(noise.sqrt_covariance(x, saddle), 0.7 * np.eye(3))
     b = noise.bind(saddle)
     z, out = rng.standard_normal(3), np.empty(3)
-    b.apply(x[0], z, saddle.params, b.params, out)
+    b.apply(x[0], z, saddle.params, b.params, out, b.scratch())
     assert np.allclose(out, 0.7 * z, atol=1e-15)
 
 
@@ -99,7 +99,7 @@ def test_compiled_apply_constant_factor(saddle, rng):
     assert b.constant
     for x in rng.standard_normal((3, 3)):
         z, out = rng.standard_normal(3), np.empty(3)
-        b.apply(x, z, saddle.params, b.params, out)
+        b.apply(x, z, saddle.params, b.params, out, b.scratch())
         assert np.allclose(out, noise.sqrt_covariance(x, saddle) @ z, atol=1e-14)
 
 
@@ -111,5 +111,5 @@ def test_compiled_apply_eigh_path(saddle, rng):
     nzp = np.array([1.0 / noise.batch_size, noise.floor])
     for x in rng.standard_normal((3, 3)):
         z, out = rng.standard_normal(3), np.empty(3)
-        apply(x, z, saddle.params, nzp, out)
+        apply(x, z, saddle.params, nzp, out, np.empty(1))
         assert np.allclose(out, noise.sqrt_covariance(x, saddle) @ z, atol=1e-13)

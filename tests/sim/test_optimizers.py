@@ -15,9 +15,11 @@ N_PATHS_MOMENTS = 20_000
 
 
 def compiled_step(dyn, landscape, noise):
-    """The compiled per-path step and the noise parameters it reads."""
+    """The compiled per-path step (its scratch vector bound) and the noise parameters it reads."""
     bound = noise.bind(landscape)
-    return type(dyn).make_step(landscape.numba_functions().gradient, bound.apply), bound.params
+    step = type(dyn).make_step(landscape.numba_functions().gradient, bound.apply)
+    w = dyn.scratch(landscape.dim, bound)
+    return (lambda *args: step(*args, w)), bound.params
 
 
 def run_compiled(dyn, landscape, noise, x0, n_steps, z=None, aux0=None):

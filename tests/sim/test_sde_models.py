@@ -25,8 +25,11 @@ R0 = [0.3, -0.2]
 
 
 def compiled_step(dyn, landscape, noise):
+    """The compiled per-path step (its scratch vector bound) and the noise parameters it reads."""
     bound = noise.bind(landscape)
-    return type(dyn).make_step(landscape.numba_functions().gradient, bound.apply), bound.params
+    step = type(dyn).make_step(landscape.numba_functions().gradient, bound.apply)
+    w = dyn.scratch(landscape.dim, bound)
+    return (lambda *args: step(*args, w)), bound.params
 
 
 def problem(dyn, landscape=ROTATED, noise=NOISE, r0=R0):

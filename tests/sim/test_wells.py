@@ -258,7 +258,7 @@ def test_noise_apply_compiled_vs_numpy(L, floor):
         bound = noise.bind(L)
         out = np.empty(L.dim)
         for xi, zi, ri in zip(x, z, ref):
-            bound.apply(xi, zi, L.params, bound.params, out)
+            bound.apply(xi, zi, L.params, bound.params, out, bound.scratch())
             np.testing.assert_allclose(out, ri, rtol=1e-12, atol=1e-12)
 
 
@@ -282,8 +282,8 @@ def test_local_equals_hessian_noise_on_piecewise(L):
     bh, bl = hn.bind(L), ln.bind(L)
     o1, o2 = np.empty(L.dim), np.empty(L.dim)
     for xi, zi in zip(x, z):
-        bh.apply(xi, zi, L.params, bh.params, o1)
-        bl.apply(xi, zi, L.params, bl.params, o2)
+        bh.apply(xi, zi, L.params, bh.params, o1, bh.scratch())
+        bl.apply(xi, zi, L.params, bl.params, o2, bl.scratch())
         np.testing.assert_array_equal(o1, o2)
 
 
