@@ -80,12 +80,14 @@ class DynamicsBase:
     n_step_coefficients: int = 0
 
     def work_size(self, dim: int) -> int:
-        """Scratch entries the compiled step uses itself (before the noise function's)."""
+        """Scratch entries the compiled step uses itself (before the noise function's).  The
+        kernel gives each path its own scratch, filled with NaN before the first step and kept
+        across steps (a step may cache in it what depends only on values it can compare)."""
         return 0
 
     def scratch(self, dim: int, bound_noise) -> np.ndarray:
-        """A scratch vector ``w`` for calling the compiled step from Python."""
-        return np.empty(max(1, self.work_size(dim) + bound_noise.work))
+        """A scratch vector ``w`` (NaN-filled) for calling the compiled step from Python."""
+        return np.full(max(1, self.work_size(dim) + bound_noise.work), np.nan)
 
     @classmethod
     def make_step(cls, gradient_fn, noise_fn):  # pragma: no cover - abstract

@@ -72,7 +72,7 @@ def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n
         z_b = np.empty((nb, n_z))
         g_b = np.empty((nb, dim))
         xi_b = np.empty((nb, dim))
-        w_b = np.empty((nb, n_w))
+        w_b = np.full((nb, n_w), np.nan)  # scratch; NaN at the start (see DynamicsBase.work_size)
         s_b = np.empty((nb, 4), np.uint64)
         pid = np.empty(nb, np.int64)  # chunk-local path index of each row
         c = np.empty(n_c)

@@ -144,6 +144,24 @@ def ou_step_coefficients(a, h, gamma):
     return decay, phi1, alpha, beta, delta
 
 
+@jit(inline=True)
+def cached_ou_step_coefficients(a, h, gamma, cache, i):
+    r""":func:`ou_step_coefficients` for coordinate ``i``, recomputed only when its rate ``a``
+    differs from the one cached in ``cache[6i : 6i+6]`` (``(a, decay, phi1, alpha, beta, delta)``).
+
+    The coefficients are a pure function of ``(a, h, γ)`` and ``h, γ`` are fixed for a run, so the
+    cache returns exactly what a recomputation would; it saves the ``exp``/``expm1``/``sqrt`` of every
+    step where the rate is constant (Momentum and Adam models).  The cache lives in the per-path
+    scratch, which the kernel fills with NaN at the start (NaN never equals a rate).
+    """
+    o = 6 * i
+    if cache[o] != a:
+        decay, phi1, alpha, beta, delta = ou_step_coefficients(a, h, gamma)
+        cache[o], cache[o + 1], cache[o + 2] = a, decay, phi1
+        cache[o + 3], cache[o + 4], cache[o + 5] = alpha, beta, delta
+    return cache[o + 1], cache[o + 2], cache[o + 3], cache[o + 4], cache[o + 5]
+
+
 def _horner(coeffs_desc, x):
     """Polynomial with coefficients in descending order at ``x`` (NumPy or torch)."""
     acc = x * 0.0 + coeffs_desc[0]
@@ -257,12 +275,14 @@ def _make_underdamped_step(gradient_fn, noise_fn, coefficients_factory):
         for i in range(x.shape[0]):
             r[i] -= half * a[i] * pre[i] * g[i]
 
-    @jit
+    @jit(inline=True)
     def step(x, aux, z, c, lp, nzp, dp, g, xi, w):
         n = x.shape[0]
         h, gamma, sqrt_lr = dp[_DT], dp[_GAMMA], dp[_SQRT_LR]
-        # scratch (work_size = 4n), then the noise function's
-        a, pre, e, col, wn = w[:n], w[n:2 * n], w[2 * n:3 * n], w[3 * n:4 * n], w[4 * n:]
+        # scratch (work_size = 10n): rates, preconditioner, two columns, the OU-coefficient
+        # cache (6 per coordinate), then the noise function's
+        a, pre, e, col = w[:n], w[n:2 * n], w[2 * n:3 * n], w[3 * n:4 * n]
+        cache, wn = w[4 * n:10 * n], w[10 * n:]
         if dp[_OVERDAMPED] != 0.0:  # Euler–Maruyama for gamma dθ = -p∇L dt + G dW
             coefficients(x, lp, nzp, dp, a, pre, e, col, wn)
             gradient_fn(x, lp, g)
@@ -275,7 +295,7 @@ def _make_underdamped_step(gradient_fn, noise_fn, coefficients_factory):
         noise_fn(x, z[:n], lp, nzp, xi, wn)
         noise_fn(x, z[n:], lp, nzp, col, wn)
         for i in range(n):
-            decay, phi1, alpha, beta, delta = ou_step_coefficients(a[i], h, gamma)
+            decay, phi1, alpha, beta, delta = cached_ou_step_coefficients(a[i], h, gamma, cache, i)
             s1 = sqrt_lr * pre[i] * xi[i]
             s2 = sqrt_lr * pre[i] * col[i]
             x[i] += phi1 * aux[i] + beta * s1 + delta * s2
@@ -296,8 +316,9 @@ class UnderdampedSDEBase(DynamicsBase):
     _coefficients_factory = None  # staticmethod(factory(noise_fn) -> compiled coefficients)
 
     def work_size(self, dim: int) -> int:
-        """The step's own scratch: damping rates, preconditioner and two column vectors."""
-        return 4 * dim
+        """The step's own scratch: damping rates, preconditioner, two column vectors and the cache
+        of :func:`cached_ou_step_coefficients`."""
+        return 10 * dim
 
     def _setup(self, lr, dt, gamma, rate, extra=(), overdamped=False):
         self.lr = V.positive("lr", lr)

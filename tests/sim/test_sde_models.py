@@ -283,3 +283,16 @@ def test_describe_discrete_and_errors():
         MomentumSDE(0.1, dt=-1.0)
     with pytest.raises(ValueError, match="lr"):
         AdaiSDE(0.0)
+
+
+def test_cached_ou_coefficients_equal_recomputed_ones():
+    """The per-path cache of the OU coefficients returns exactly what a recomputation gives, for
+    repeated rates, changed rates and two coordinates sharing one cache vector."""
+    from sim.sde import cached_ou_step_coefficients
+
+    cache = np.full(12, np.nan)
+    for a0, a1 in [(0.3, 2.0), (0.3, 2.0), (0.3, 5.0), (1e-4, 5.0), (0.3, 2.0)]:
+        for i, a in enumerate((a0, a1)):
+            got = cached_ou_step_coefficients(a, 0.05, 0.7, cache, i)
+            assert got == ou_step_coefficients(a, 0.05, 0.7)
+            assert cache[6 * i] == a
