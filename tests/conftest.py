@@ -71,3 +71,12 @@ def pytest_collection_modifyitems(config, items):
             it.add_marker(skip_torch)
         elif it.get_closest_marker("gpu") and not has_cuda:
             it.add_marker(skip_gpu)
+
+
+def compiled_step(dyn, landscape, noise):
+    """A dynamics' compiled per-path step on ``landscape``/``noise`` with its scratch vector bound
+    (call it as ``step(x, aux, z, c, lp, nzp, dp, g, xi)``), and the noise parameters it reads."""
+    bound = noise.bind(landscape)
+    step = type(dyn).make_step(landscape.numba_functions().gradient, bound.apply)
+    w = dyn.scratch(landscape.dim, bound)
+    return (lambda *args: step(*args, w)), bound.params

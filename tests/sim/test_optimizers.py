@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import compiled_step
 
 from sim import (Adai, AdaMod, Adam, AdaiSDE, AdamSDE, HessianNoise, Momentum, MomentumSDE,
                  Problem, QuadraticSaddle, WhiteNoise, exact_scheme_moments,
@@ -12,14 +13,6 @@ from sim import (Adai, AdaMod, Adam, AdaiSDE, AdamSDE, HessianNoise, Momentum, M
 
 ALPHA_SE = 4.0  # tolerance of Monte Carlo comparisons, in standard errors
 N_PATHS_MOMENTS = 20_000
-
-
-def compiled_step(dyn, landscape, noise):
-    """The compiled per-path step (its scratch vector bound) and the noise parameters it reads."""
-    bound = noise.bind(landscape)
-    step = type(dyn).make_step(landscape.numba_functions().gradient, bound.apply)
-    w = dyn.scratch(landscape.dim, bound)
-    return (lambda *args: step(*args, w)), bound.params
 
 
 def run_compiled(dyn, landscape, noise, x0, n_steps, z=None, aux0=None):

@@ -5,6 +5,7 @@ masses, Adam's isotropic diffusion)."""
 import mpmath
 import numpy as np
 import pytest
+from conftest import compiled_step
 from scipy.stats import linregress
 
 from sim import (AdaiSDE, AdamSDE, HessianNoise, MomentumSDE, Problem, QuadraticSaddle,
@@ -22,14 +23,6 @@ AXIS = QuadraticSaddle([2.0, -0.5])
 NOISE = HessianNoise(2.0)
 X0 = [0.2, 0.1]
 R0 = [0.3, -0.2]
-
-
-def compiled_step(dyn, landscape, noise):
-    """The compiled per-path step (its scratch vector bound) and the noise parameters it reads."""
-    bound = noise.bind(landscape)
-    step = type(dyn).make_step(landscape.numba_functions().gradient, bound.apply)
-    w = dyn.scratch(landscape.dim, bound)
-    return (lambda *args: step(*args, w)), bound.params
 
 
 def problem(dyn, landscape=ROTATED, noise=NOISE, r0=R0):
