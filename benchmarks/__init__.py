@@ -31,6 +31,6 @@ def run_benchmarks(argv=None) -> int:
     status = 0
     for name in names:
         print(f"== benchmark {name} ==")
-        mod = importlib.import_module(f"benchmarks.bench_{name}")
+        mod = importlib.import_module(f"{__package__}.bench_{name}")
         status |= int(mod.main(["--quick"] if args.quick else []) or 0)
     return status

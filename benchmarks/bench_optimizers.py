@@ -24,7 +24,7 @@ import time
 import numba
 import numpy as np
 
-from sim import SGD, Adai, Adam, HessianNoise, Problem, QuadraticSaddle, random_rotation, run_ensemble
+from optdyn.sim import SGD, Adai, Adam, HessianNoise, Problem, QuadraticSaddle, random_rotation, run_ensemble
 
 LANDSCAPE = QuadraticSaddle([1.0, -0.1], rotation=random_rotation(2, 0))
 NOISE = HessianNoise(8.0)

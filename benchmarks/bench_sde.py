@@ -23,9 +23,9 @@ import time
 import numba
 import numpy as np
 
-import sim
-from sim._jit import jit, prange
-from sim.rng import fill_normals, seed_state
+from optdyn import sim
+from optdyn.sim._jit import jit, prange
+from optdyn.sim.rng import fill_normals, seed_state
 
 EIGENVALUES = [1.0, -0.5]
 LR = 0.1

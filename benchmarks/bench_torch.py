@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     except ImportError:
         print("torch is not installed: skipping the torch benchmark (pip install torch==2.13.0)")
         return 0
-    import sim
+    from optdyn import sim
 
     if args.quick:
         args.paths, args.steps, args.repeats = 20_000, 20, 1

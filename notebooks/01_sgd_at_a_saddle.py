@@ -38,8 +38,8 @@ if os.environ.get("MPLBACKEND", "").lower() == "agg":
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-import sim
-import theory
+from optdyn import sim
+from optdyn import theory
 
 N_PATHS = int(os.environ.get("OPTDYN_NOTEBOOK_PATHS", 20_000))
 lr, batch = 0.05, 1.0

@@ -23,9 +23,9 @@ class Float64BackendBase:
                              "needs backend='torch'")
 
 _REGISTRY: dict[str, tuple[str, str, dict]] = {
-    "numba": ("sim.kernels", "NumbaBackend", {}),
-    "numpy": ("sim.reference", "NumpyBackend", {}),
-    "torch": ("sim.torch_backend", "TorchBackend", {}),
+    "numba": ("optdyn.sim.kernels", "NumbaBackend", {}),
+    "numpy": ("optdyn.sim.reference", "NumpyBackend", {}),
+    "torch": ("optdyn.sim.torch_backend", "TorchBackend", {}),
 }
 
 

@@ -48,7 +48,7 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy.integrate import cumulative_simpson
 
-from sim.fokker_planck import _check_convention
+from .fokker_planck import _check_convention
 
 __all__ = ["MFPTQuadratureResult", "mean_first_passage_time_1d", "mean_first_passage_time_1d_two_sided"]
 

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from sim._jit import JIT_DISABLED  # noqa: E402
+from optdyn.sim._jit import JIT_DISABLED  # noqa: E402
 
 # Strict numerics everywhere (float64 is NumPy's default and the simulator's only precision).
 # With NUMBA_DISABLE_JIT=1 (coverage runs) the random-stream code runs as Python on NumPy uint64

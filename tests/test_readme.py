@@ -8,7 +8,7 @@ README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 def test_readme_starts_with_the_two_commands():
     lines = [ln for ln in README.read_text().splitlines() if ln.strip()]
     block = lines[lines.index("```bash") + 1:lines.index("```bash") + 3]
-    assert block[0].endswith("python -m validate")
+    assert block[0].endswith("python -m optdyn validate")
     assert block[1].endswith("python -m pytest -q")
     ci = (README.parent / ".ci" / "run").read_text()
     assert block[1] in ci  # .ci/run runs exactly the README's test command

@@ -1,9 +1,9 @@
-"""Command line: ``python -m validate`` and the ``optdyn`` console script.
+"""The ``optdyn`` command (also ``python -m optdyn``).
 
-``python -m validate [--full] [--only thm1,...] [--seed N] [--backend NAME] [--out DIR]``
-runs the validation suite, prints a table, writes ``report.md``, ``results.json`` and figures, and
-exits non-zero when a check fails.  ``optdyn validate ...`` is the same; ``optdyn bench ...`` runs
-the benchmarks.
+``optdyn validate [--full] [--only thm1,...] [--seed N] [--backend NAME] [--out DIR]`` runs the
+validation suite, prints a table, writes ``report.md``, ``results.json`` and figures, and exits
+non-zero when a check fails (``python -m optdyn.validate`` is the same).  ``optdyn bench ...`` runs
+the benchmarks; ``optdyn --version`` prints the version.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 __all__ = ["main", "validate_main", "bench_main"]
 
 
-def _validate_parser(prog="python -m validate") -> argparse.ArgumentParser:
+def _validate_parser(prog="optdyn validate") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description="Check optimizer theory against simulation.")
     p.add_argument("--full", action="store_true", help="larger ensembles and finer steps (slow)")
     p.add_argument("--only", default="", help="comma-separated result ids, e.g. thm1")
@@ -25,7 +25,7 @@ def _validate_parser(prog="python -m validate") -> argparse.ArgumentParser:
     return p
 
 
-def validate_main(argv=None, prog="python -m validate") -> int:
+def validate_main(argv=None, prog="optdyn validate") -> int:
     from .records import FAIL, FINDING, Settings
     from .suite import SUITES, format_table, run_suite, write_report
 
@@ -57,15 +57,20 @@ def validate_main(argv=None, prog="python -m validate") -> int:
 
 
 def bench_main(argv=None) -> int:
-    from benchmarks import run_benchmarks
+    from optdyn.benchmarks import run_benchmarks
 
     return run_benchmarks(argv)
 
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("-V", "--version"):
+        from .. import __version__
+
+        print(f"optdyn {__version__}")
+        return 0
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: optdyn {validate,bench} [options]\n\n"
+        print("usage: optdyn [--version] {validate,bench} [options]\n\n"
               "  validate   run the validation suite (see: optdyn validate --help)\n"
               "  bench      run the benchmarks (see: optdyn bench --help)")
         return 0 if argv else 2

@@ -41,7 +41,7 @@ def scheme_bias_estimate(problem, steps):
     solution of the SDE, so an error there can never widen the tolerance that tests it.
     Returns ``(bias_mean, bias_cov)`` at the given steps.
     """
-    import sim
+    from optdyn import sim
 
     dyn = problem.dynamics
     p = dyn.weak_order
@@ -55,7 +55,7 @@ def scheme_bias_estimate(problem, steps):
 def sde_vs_exact(result_id, problem, res, comparison):
     """Records of an SDE Monte Carlo ``res`` against the exact moments of the SDE itself, with the
     scheme's bias (Richardson, :func:`scheme_bias_estimate`) admitted."""
-    import sim
+    from optdyn import sim
 
     mean, cov = sim.exact_sde_moments(problem, res.times)
     bias_m, bias_c = scheme_bias_estimate(problem, res.steps)

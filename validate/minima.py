@@ -22,8 +22,8 @@ from functools import lru_cache
 
 import numpy as np
 
-import sim
-import theory
+from optdyn import sim
+from optdyn import theory
 
 from .figures import plt, save
 from .records import FINDING, PASS, CheckRecord, Settings

@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate, stats
 
-import sim
-import theory.prop1 as prop1
-import theory.prop3 as prop3
-import theory.thm1 as thm1
-import theory.thm2 as thm2
-from theory import _ou
+from optdyn import sim
+from optdyn.theory import prop1
+from optdyn.theory import prop3
+from optdyn.theory import thm1
+from optdyn.theory import thm2
+from optdyn.theory import _ou
 
 from .common import eigen_variances, moment_records, sde_vs_exact
 from .figures import plt, save

@@ -20,7 +20,7 @@ def _checks(module: str, attr: str = "CHECKS"):
     def load():
         import importlib
 
-        return getattr(importlib.import_module(f"validate.{module}"), attr)
+        return getattr(importlib.import_module(f"{__package__}.{module}"), attr)
 
     return load
 

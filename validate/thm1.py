@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-import sim
-import theory.thm1 as thm1
+from optdyn import sim
+from optdyn.theory import thm1
 
 from .common import eigen_variances, moment_records, sde_vs_exact
 from .figures import plt, save

@@ -27,9 +27,9 @@ import warnings
 import numpy as np
 from scipy import stats
 
-import sim
-import theory
-from sim import fokker_planck as fp
+from optdyn import sim
+from optdyn import theory
+from optdyn.sim import fokker_planck as fp
 
 from .figures import plt, save
 from .records import FINDING, PASS, CheckRecord, Settings

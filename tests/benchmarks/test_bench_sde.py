@@ -1,7 +1,7 @@
 """The benchmark runs (timings are reported, never asserted)."""
 import numpy as np
 
-from benchmarks import bench_sde
+from optdyn.benchmarks import bench_sde
 
 
 def test_bench_sde_quick_runs(capsys):

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from conftest import N_SE, N_SMALL, N_STAT
-from sim import (SGD, BallExit, EnsembleResult, HalfSpaceExit, HessianNoise, NoExit, Problem,
+from optdyn.sim import (SGD, BallExit, EnsembleResult, HalfSpaceExit, HessianNoise, NoExit, Problem,
                  QuadraticSaddle, SGDLangevin, SlabExit, exact_scheme_moments, load_result,
                  random_rotation, run_ensemble)
-from sim._jit import jit
-from sim.landscapes import LandscapeBase, LandscapeFunctions
+from optdyn.sim._jit import jit
+from optdyn.sim.landscapes import LandscapeBase, LandscapeFunctions
 
 # Backends must agree to round-off: the only differences are summation orders (kernel loops vs
 # matmul/einsum), ~1e-16 per operation, amplified by at most e^{|lambda| t} ~ 10 over the runs here.
@@ -245,16 +245,16 @@ def test_independent_of_path_block_size(dyn, monkeypatch):
     """The kernel advances blocks of paths together and swaps stopped paths out of a block's active
     set; neither the block size nor the swaps may change any path (exits, divergence, saves,
     trajectories), including for dynamics with per-step coefficients (Adam)."""
-    import sim.kernels
+    import optdyn.sim.kernels
 
-    from sim import Adam
+    from optdyn.sim import Adam
 
     prob = _problem("langevin", "ball") if dyn == "langevin" else Problem(
         LAND, NOISE, Adam(0.1), X0, exit=EXITS["slab"])
     kw = dict(save_times=SAVE, seed=4, store_samples=True, n_record=40, record_every=3)
     results = []
     for block in (1, 5, 32):
-        monkeypatch.setattr(sim.kernels, "PATH_BLOCK", block)
+        monkeypatch.setattr(optdyn.sim.kernels, "PATH_BLOCK", block)
         results.append(run_ensemble(prob, 400, T_MAX, **kw))
     ref = results[0]
     assert 0 < np.count_nonzero(ref.escaped) < ref.n_paths  # blocks do lose paths mid-run

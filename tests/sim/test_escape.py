@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-import sim
-from sim.escape import (escape_statistics, exponential_rate, exponentiality_test, kaplan_meier,
+from optdyn import sim
+from optdyn.sim.escape import (escape_statistics, exponential_rate, exponentiality_test, kaplan_meier,
                         problem_mfpt_1d, times_from_result)
 
 N_REPLICATES = 2000

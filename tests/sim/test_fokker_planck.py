@@ -11,8 +11,8 @@ import pytest
 from scipy import integrate, stats
 from scipy.linalg import expm
 
-from sim import fokker_planck as fp
-from sim.mfpt import mean_first_passage_time_1d
+from optdyn.sim import fokker_planck as fp
+from optdyn.sim.mfpt import mean_first_passage_time_1d
 
 SECOND_ORDER = (1.7, 2.4)
 CONVENTIONS = ("ito", "ddt")

@@ -11,8 +11,8 @@ correction itself (a conservative bound on its O(dt) residual).
 import numpy as np
 import pytest
 
-import sim
-from validate.validity import _box_mfpt as _fp_mfpt
+from optdyn import sim
+from optdyn.validate.validity import _box_mfpt as _fp_mfpt
 
 Z = 4.0
 N_PATHS = 3000

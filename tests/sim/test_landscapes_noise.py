@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from sim import HessianNoise, QuadraticSaddle, WhiteNoise, random_rotation
-from sim.landscapes import _quadratic_hessian
-from sim.noise import _make_apply_hessian_factor
+from optdyn.sim import HessianNoise, QuadraticSaddle, WhiteNoise, random_rotation
+from optdyn.sim.landscapes import _quadratic_hessian
+from optdyn.sim.noise import _make_apply_hessian_factor
 
 # Central differences have truncation error O(h^2 * third derivative) = 0 on a quadratic, so
 # the error is round-off ~ eps * |L| / h; with h = 1e-5 and |L| ~ 10 that is ~1e-10.

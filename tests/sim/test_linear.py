@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from sim import (SGD, HessianNoise, NoExit, Problem, QuadraticSaddle, SGDLangevin,
+from optdyn.sim import (SGD, HessianNoise, NoExit, Problem, QuadraticSaddle, SGDLangevin,
                  affine_recursion_moments, exact_scheme_moments, exact_sde_moments,
                  linear_sde_moments, random_rotation)
 

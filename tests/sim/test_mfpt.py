@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from sim.mfpt import mean_first_passage_time_1d, mean_first_passage_time_1d_two_sided
+from optdyn.sim.mfpt import mean_first_passage_time_1d, mean_first_passage_time_1d_two_sided
 
 CONVENTIONS = ("ito", "ddt")
 

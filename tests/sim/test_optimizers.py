@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import compiled_step
 
-from sim import (Adai, AdaMod, Adam, AdaiSDE, AdamSDE, HessianNoise, Momentum, MomentumSDE,
+from optdyn.sim import (Adai, AdaMod, Adam, AdaiSDE, AdamSDE, HessianNoise, Momentum, MomentumSDE,
                  Problem, QuadraticSaddle, WhiteNoise, exact_scheme_moments,
                  exact_scheme_state_moments, random_rotation, run_ensemble)
 

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-import sim
+from optdyn import sim
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
@@ -18,7 +18,7 @@ def _saddle_problem(dynamics, exit=None):
 
 
 def test_import_sim_does_not_import_torch():
-    code = "import sys, sim; sim.run_ensemble; print('torch' in sys.modules)"
+    code = "import sys, optdyn.sim as sim; sim.run_ensemble; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -27,8 +27,8 @@ def test_streams_identical_to_numpy_reference():
     """Integer streams and ziggurat normals bit for bit (torch does the fast path on tensors and
     hands rejected draws to the same compiled slow path as the NumPy reference and the kernels),
     through enough draws that the wedge and tail paths occur."""
-    from sim.rng import ZIGGURAT_R, PathStreams
-    from sim.torch_backend import TorchPathStreams
+    from optdyn.sim.rng import ZIGGURAT_R, PathStreams
+    from optdyn.sim.torch_backend import TorchPathStreams
 
     tails = slow = 0
     for seed, start, n in [(0, 0, 7), (12345, 1000, 5), (2**62 + 3, 17, 3), (7, 0, 4001),
@@ -124,8 +124,8 @@ def test_cuda_matches_cpu():
 
 
 def _all_dynamics():
-    from sim import optimizers as O
-    from sim import sde as S
+    from optdyn.sim import optimizers as O
+    from optdyn.sim import sde as S
 
     return [O.Momentum(0.05, 0.9), O.Momentum.ema(0.05, 0.9), O.Adam(0.01), O.Adai(0.05),
             O.Adai(0.05, weight_decay=0.1, decoupled=True), O.AdaMod(0.01),

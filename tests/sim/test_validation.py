@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from sim import (SGD, BallExit, HalfSpaceExit, HessianNoise, NoExit, Problem, QuadraticSaddle,
+from optdyn.sim import (SGD, BallExit, HalfSpaceExit, HessianNoise, NoExit, Problem, QuadraticSaddle,
                  SGDLangevin, SlabExit, WhiteNoise, get_backend, linear_sde_moments,
                  run_ensemble)
 

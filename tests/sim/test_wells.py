@@ -7,9 +7,9 @@ about 1e-9 — we allow 1e-6 (away from the piecewise junctions, where the Hessi
 import numpy as np
 import pytest
 
-import sim
-from sim.noise import LocalHessianNoise, eigenbasis_apply
-from sim.wells import ST_CRITICAL_ROOTS
+from optdyn import sim
+from optdyn.sim.noise import LocalHessianNoise, eigenbasis_apply
+from optdyn.sim.wells import ST_CRITICAL_ROOTS
 
 FD_H, FD_TOL = 1e-5, 1e-6
 

@@ -6,7 +6,7 @@ theory/ must approach it as the temperature goes to 0.
 import numpy as np
 from scipy.integrate import cumulative_trapezoid
 
-from theory.landscape import piecewise_quadratic_geometry
+from optdyn.theory.landscape import piecewise_quadratic_geometry
 
 
 def mfpt(h_a, h_b_abs, delta_l, p_a, d_a, p_b, d_b, form="ito", n=400_001):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import theory
-from theory import adamod
+from optdyn import theory
+from optdyn.theory import adamod
 
 F = adamod.FORMULAS
 

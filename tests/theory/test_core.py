@@ -3,8 +3,8 @@ import warnings
 import numpy as np
 import pytest
 
-import theory
-from theory.core import TheoryEntry, ValidityWarning, lambdify_cached, register, warn_if_large
+from optdyn import theory
+from optdyn.theory.core import TheoryEntry, ValidityWarning, lambdify_cached, register, warn_if_large
 
 
 def test_registry_get_and_duplicates():
@@ -58,12 +58,12 @@ def test_theory_never_imports_sim():
     import subprocess
     import sys
 
-    code = "import sys, theory; assert 'sim' not in sys.modules, 'theory imported sim'"
+    code = "import sys, optdyn.theory; assert 'optdyn.sim' not in sys.modules, 'theory imported sim'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_escape_times_warn_at_high_temperature():
-    from theory import ddt, prop2, prop4, thm3
+    from optdyn.theory import ddt, prop2, prop4, thm3
 
     for call in (lambda: ddt.sgd_escape_time(1.0, -1.0, 0.1, 1.0, 1.0),
                  lambda: ddt.white_escape_time([1.0], [-1.0], 0.1, 1.0),

@@ -3,9 +3,9 @@ import pytest
 import sympy as sp
 from _theory_mfpt import mfpt
 
-import theory
-from theory import _kramers, ddt, landscape
-from theory._symbols import B, Ha, Hb, dL, eta, s
+from optdyn import theory
+from optdyn.theory import _kramers, ddt, landscape
+from optdyn.theory._symbols import B, Ha, Hb, dL, eta, s
 
 
 def _quasi_potential(force_a, diff_a, force_b, diff_b):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import landscape
-from theory._symbols import Ha, Hb, dL
+from optdyn.theory import landscape
+from optdyn.theory._symbols import Ha, Hb, dL
 
 
 def test_profile_is_c1_with_the_stated_barrier_and_path_parameter():

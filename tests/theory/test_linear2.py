@@ -3,7 +3,7 @@ import pytest
 import sympy as sp
 from scipy.integrate import solve_ivp
 
-from theory import _linear2 as L
+from optdyn.theory import _linear2 as L
 
 S = L.SYMBOLIC
 

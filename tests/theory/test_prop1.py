@@ -3,9 +3,9 @@ import pytest
 import sympy as sp
 from scipy.integrate import solve_ivp
 
-from theory import prop1, thm2
-from theory._symbols import B, H, R, eta, floor, lam, q34, t
-from theory.core import lambdify_cached
+from optdyn.theory import prop1, thm2
+from optdyn.theory._symbols import B, H, R, eta, floor, lam, q34, t
+from optdyn.theory.core import lambdify_cached
 
 F = prop1.FORMULAS
 EPS = sp.Symbol("epsilon", nonnegative=True)

@@ -3,9 +3,9 @@ import pytest
 import sympy as sp
 from _theory_mfpt import mfpt
 
-from theory import adamod, landscape, prop2
-from theory._symbols import B, Ha, Hb, dL, eta, s
-from theory._symbols import beta1 as b1
+from optdyn.theory import adamod, landscape, prop2
+from optdyn.theory._symbols import B, Ha, Hb, dL, eta, s
+from optdyn.theory._symbols import beta1 as b1
 
 
 def test_adam_exponent_is_the_quasi_potential():

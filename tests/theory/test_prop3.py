@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import prop3, thm1, thm2
-from theory._symbols import beta1 as b1
-from theory._symbols import beta3 as b3
-from theory._symbols import lam
-from theory.core import lambdify_cached
+from optdyn.theory import prop3, thm1, thm2
+from optdyn.theory._symbols import beta1 as b1
+from optdyn.theory._symbols import beta3 as b3
+from optdyn.theory._symbols import lam
+from optdyn.theory.core import lambdify_cached
 
 F = prop3.FORMULAS
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import ddt, prop3, prop4, thm3
-from theory._symbols import B, Ha, Hb, dL, eta, s
-from theory._symbols import beta0 as b0
+from optdyn.theory import ddt, prop3, prop4, thm3
+from optdyn.theory._symbols import B, Ha, Hb, dL, eta, s
+from optdyn.theory._symbols import beta0 as b0
 
 
 def test_ratio_is_one_over_g():

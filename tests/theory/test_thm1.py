@@ -4,9 +4,9 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 from scipy.stats import ortho_group
 
-import theory
-from theory import thm1
-from theory._symbols import B, H, R, eta, floor, lam, q34, t
+from optdyn import theory
+from optdyn.theory import thm1
+from optdyn.theory._symbols import B, H, R, eta, floor, lam, q34, t
 
 RNG_SEED = 20240611
 

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import thm2
-from theory._symbols import B, H, eta, floor, r0, t, theta0
-from theory._symbols import beta1 as b1
-from theory._symbols import beta3 as b3
-from theory.core import lambdify_cached
+from optdyn.theory import thm2
+from optdyn.theory._symbols import B, H, eta, floor, r0, t, theta0
+from optdyn.theory._symbols import beta1 as b1
+from optdyn.theory._symbols import beta3 as b3
+from optdyn.theory.core import lambdify_cached
 
 F = thm2.FORMULAS
 SEED = 7
@@ -83,7 +83,7 @@ def test_flat_direction_drift_limit():
 
 
 def test_ema_form_position_variance_tends_to_sgd_when_overdamped():
-    from theory import thm1
+    from optdyn.theory import thm1
 
     h = np.array([-1.0, 0.5, 2.0])
     ts = np.array([0.5, 2.0])

@@ -4,11 +4,11 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
-from theory import _ou, prop3, thm2
-from theory._symbols import B, H, eta, floor, r0, t, theta0
-from theory._symbols import beta1 as b1
-from theory._symbols import beta3 as b3
-from theory.core import lambdify_cached
+from optdyn.theory import _ou, prop3, thm2
+from optdyn.theory._symbols import B, H, eta, floor, r0, t, theta0
+from optdyn.theory._symbols import beta1 as b1
+from optdyn.theory._symbols import beta3 as b3
+from optdyn.theory.core import lambdify_cached
 
 F = thm2.FORMULAS
 ARGS = (H, eta, B, b1, b3, floor, theta0, r0)

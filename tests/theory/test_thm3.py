@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import _kramers, ddt, thm2, thm3
-from theory._symbols import B, Ha, Hb, dL, eta, s
-from theory._symbols import beta1 as b1
-from theory._symbols import beta3 as b3
+from optdyn.theory import _kramers, ddt, thm2, thm3
+from optdyn.theory._symbols import B, Ha, Hb, dL, eta, s
+from optdyn.theory._symbols import beta1 as b1
+from optdyn.theory._symbols import beta3 as b3
 
 
 def test_gibbs_density_is_stationary_for_momentum_with_temperature_d_over_gamma():

@@ -5,10 +5,10 @@ import warnings
 import numpy as np
 import pytest
 
-import sim
-import theory
-import validate.minima as vm
-from validate.records import FAIL, FINDING, PASS, Settings
+from optdyn import sim
+from optdyn import theory
+from optdyn.validate import minima as vm
+from optdyn.validate.records import FAIL, FINDING, PASS, Settings
 
 
 @pytest.fixture(autouse=True)

@@ -3,13 +3,13 @@ on the real model and fail when the prediction is wrong."""
 import numpy as np
 import pytest
 
-import sim
-import theory.prop1
-import theory.prop3
-import theory.thm2
-import validate.saddles as vs
-from validate.cli import validate_main
-from validate.records import FAIL, FINDING, PASS, Settings
+from optdyn import sim
+import optdyn.theory.prop1
+import optdyn.theory.prop3
+import optdyn.theory.thm2
+from optdyn.validate import saddles as vs
+from optdyn.validate.cli import validate_main
+from optdyn.validate.records import FAIL, FINDING, PASS, Settings
 
 
 @pytest.fixture
@@ -29,10 +29,10 @@ def test_ids_are_registered(capsys):
 
 # -- closed forms (exact, fast) -------------------------------------------------------------------
 @pytest.mark.parametrize("check, module, name", [
-    (vs.check_thm2_closed_form, theory.thm2, "covariance_2x2"),
-    (vs.check_prop1_closed_form, theory.prop1, "variance"),
-    (vs.check_prop1_closed_form, theory.prop1, "covariance_2x2"),
-    (vs.check_prop3_closed_form, theory.prop3, "covariance_2x2"),
+    (vs.check_thm2_closed_form, optdyn.theory.thm2, "covariance_2x2"),
+    (vs.check_prop1_closed_form, optdyn.theory.prop1, "variance"),
+    (vs.check_prop1_closed_form, optdyn.theory.prop1, "covariance_2x2"),
+    (vs.check_prop3_closed_form, optdyn.theory.prop3, "covariance_2x2"),
 ])
 def test_closed_form_checks(settings, monkeypatch, check, module, name):
     assert all(v == PASS for v in _verdicts(check(settings)))
@@ -42,8 +42,8 @@ def test_closed_form_checks(settings, monkeypatch, check, module, name):
 
 
 def test_thm2_closed_form_fails_on_wrong_mean(settings, monkeypatch):
-    real = theory.thm2.mean
-    monkeypatch.setattr(theory.thm2, "mean", lambda *a, **k: 1.001 * real(*a, **k))
+    real = optdyn.theory.thm2.mean
+    monkeypatch.setattr(optdyn.theory.thm2, "mean", lambda *a, **k: 1.001 * real(*a, **k))
     assert _verdicts(vs.check_thm2_closed_form(settings)) == [FAIL, FAIL]
 
 
@@ -94,8 +94,8 @@ def test_drift_check_passes_and_fails_on_wrong_drift(settings, monkeypatch):
     recs = vs.check_momentum_drift(settings)
     assert _verdicts(recs) == [PASS] * 4
     assert abs(recs[3].measured + 1) < 0.02  # Adai: slope −1
-    real = theory.thm2.drift_coefficient
-    monkeypatch.setattr(theory.thm2, "drift_coefficient", lambda *a, **k: 1.05 * real(*a, **k))
+    real = optdyn.theory.thm2.drift_coefficient
+    monkeypatch.setattr(optdyn.theory.thm2, "drift_coefficient", lambda *a, **k: 1.05 * real(*a, **k))
     bad = vs.check_momentum_drift(settings)
     assert bad[0].verdict == FAIL and bad[2].verdict == FAIL  # Momentum and Adai (via prop3)
 
@@ -104,8 +104,8 @@ def test_drift_check_passes_and_fails_on_wrong_drift(settings, monkeypatch):
 def test_adam_escape_passes_and_fails_on_wrong_median(settings, monkeypatch):
     (rec,) = vs.check_adam_escape(settings)
     assert rec.verdict == PASS
-    real = theory.prop1.median_exit_time
-    monkeypatch.setattr(theory.prop1, "median_exit_time",
+    real = optdyn.theory.prop1.median_exit_time
+    monkeypatch.setattr(optdyn.theory.prop1, "median_exit_time",
                         lambda h, *a, **k: real(h, *a, **k) * np.abs(h) ** 0.15)
     assert vs.check_adam_escape(settings)[0].verdict == FAIL
 
@@ -113,8 +113,8 @@ def test_adam_escape_passes_and_fails_on_wrong_median(settings, monkeypatch):
 @pytest.mark.slow
 def test_momentum_escape_passes_and_fails_on_wrong_median(settings, monkeypatch):
     assert vs.check_momentum_escape(settings)[0].verdict == PASS
-    real = theory.thm2.median_exit_time
-    monkeypatch.setattr(theory.thm2, "median_exit_time",
+    real = optdyn.theory.thm2.median_exit_time
+    monkeypatch.setattr(optdyn.theory.thm2, "median_exit_time",
                         lambda h, *a, **k: real(h, *a, **k) * np.abs(h) ** 0.15)
     assert vs.check_momentum_escape(settings)[0].verdict == FAIL
 
@@ -122,8 +122,8 @@ def test_momentum_escape_passes_and_fails_on_wrong_median(settings, monkeypatch)
 @pytest.mark.slow
 def test_adai_vs_momentum_ratio_passes_and_fails(settings, monkeypatch):
     assert vs.check_adai_vs_momentum_escape(settings)[0].verdict == PASS
-    real = theory.prop3.median_exit_time
-    monkeypatch.setattr(theory.prop3, "median_exit_time", lambda *a, **k: 1.2 * real(*a, **k))
+    real = optdyn.theory.prop3.median_exit_time
+    monkeypatch.setattr(optdyn.theory.prop3, "median_exit_time", lambda *a, **k: 1.2 * real(*a, **k))
     assert vs.check_adai_vs_momentum_escape(settings)[0].verdict == FAIL
 
 
@@ -145,6 +145,6 @@ def test_rotated_saddle_sim_passes_and_eigenbasis_is_a_finding(settings, monkeyp
 def test_figure_check_passes_fails_and_writes_figure(settings, monkeypatch, tmp_path):
     (rec,) = vs.check_saddle_figure(settings)
     assert rec.verdict == PASS and (tmp_path / rec.figure).stat().st_size > 10_000
-    real = theory.prop1.variance
-    monkeypatch.setattr(theory.prop1, "variance", lambda *a, **k: 1.3 * real(*a, **k))
+    real = optdyn.theory.prop1.variance
+    monkeypatch.setattr(optdyn.theory.prop1, "variance", lambda *a, **k: 1.3 * real(*a, **k))
     assert vs.check_saddle_figure(settings)[0].verdict == FAIL

@@ -5,10 +5,10 @@ import os
 import numpy as np
 import pytest
 
-import theory.thm1
-import validate.thm1 as vt
-from validate.cli import main, validate_main
-from validate.records import FAIL, PASS, Settings
+import optdyn.theory.thm1
+from optdyn.validate import thm1 as vt
+from optdyn.validate.cli import main, validate_main
+from optdyn.validate.records import FAIL, PASS, Settings
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_cli_quick_thm1_passes_and_writes_report(tmp_path, capsys):
 
 def test_moment_check_fails_on_wrong_covariance(settings):
     """A 10 % error in the predicted covariance is far outside 4 SE at the quick size."""
-    import sim
+    from optdyn import sim
 
     prob = vt.problem(sim.SGD(vt.LR))
     res = sim.run_ensemble(prob, 20_000, 1.0, save_times=[0.5, 1.0], seed=2)
@@ -49,14 +49,14 @@ def test_moment_check_fails_on_wrong_covariance(settings):
 
 
 def test_closed_form_check_fails_on_wrong_formula(settings, monkeypatch):
-    real = theory.thm1.covariance
-    monkeypatch.setattr(theory.thm1, "covariance", lambda *a, **k: 1.001 * real(*a, **k))
+    real = optdyn.theory.thm1.covariance
+    monkeypatch.setattr(optdyn.theory.thm1, "covariance", lambda *a, **k: 1.001 * real(*a, **k))
     (rec,) = vt.check_closed_form(settings)
     assert rec.verdict == FAIL
 
 
 def test_scaling_check_fails_on_wrong_exponent(settings, monkeypatch):
-    monkeypatch.setattr(theory.thm1, "escape_time_exponent", lambda: -0.5)
+    monkeypatch.setattr(optdyn.theory.thm1, "escape_time_exponent", lambda: -0.5)
     (rec,) = vt.check_escape_scaling(settings)
     assert rec.verdict == FAIL and abs(rec.measured + 1) < 0.05
 
@@ -93,7 +93,7 @@ def test_cli_errors(tmp_path, capsys):
 def test_sde_check_fails_when_the_exact_sde_solver_is_wrong(settings, monkeypatch):
     """The integrator bias is estimated from the scheme alone (Richardson), so a wrong exact SDE
     solution cannot widen its own tolerance."""
-    import sim
+    from optdyn import sim
 
     real = sim.exact_sde_moments
     monkeypatch.setattr(sim, "exact_sde_moments", lambda p, t: (lambda m, c: (m, 1.1 * c))(*real(p, t)))
@@ -102,8 +102,8 @@ def test_sde_check_fails_when_the_exact_sde_solver_is_wrong(settings, monkeypatc
 
 
 def test_richardson_bias_estimate_matches_the_exact_bias():
-    import sim
-    from validate.common import scheme_bias_estimate
+    from optdyn import sim
+    from optdyn.validate.common import scheme_bias_estimate
 
     prob = vt.problem(sim.SGDLangevin(vt.LR, dt=0.01))
     steps = np.array([50, 100])

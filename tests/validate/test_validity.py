@@ -5,9 +5,9 @@ import warnings
 import numpy as np
 import pytest
 
-import sim
-import validate.validity as vv
-from validate.records import FINDING, PASS, Settings
+from optdyn import sim
+from optdyn.validate import validity as vv
+from optdyn.validate.records import FINDING, PASS, Settings
 
 TEMPS = np.array([1 / 3, 1 / 4.5, 1 / 6, 1 / 8])
 SOLVER = np.full(4, 1e-6)
