@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from optdyn.sim import fokker_planck as fp
+from optdyn.sim.exact import fokker_planck as fp
 
 
 def _drift_1d(x):

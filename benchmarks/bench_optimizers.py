@@ -13,7 +13,7 @@ an independent optimizer, no exit (every path runs every step).  Reports path-st
 
 Run ``python -m benchmarks.bench_optimizers`` (``--quick`` for a smaller run, ``--repeats N`` for
 best of N, default 3).  The target is a numba/numpy ratio ≥ 3; nothing here asserts timings.  What
-gets the kernel there is described in :mod:`sim.kernels` (blocks of paths, compile-time dimensions,
+gets the kernel there is described in :mod:`sim.backends.numba_backend` (blocks of paths, compile-time dimensions,
 bias corrections once per block-step).
 """
 from __future__ import annotations

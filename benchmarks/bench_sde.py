@@ -25,7 +25,7 @@ import numpy as np
 
 from optdyn import sim
 from optdyn.sim._jit import jit, prange
-from optdyn.sim.rng import fill_normals, seed_state
+from optdyn.sim.backends.rng import fill_normals, seed_state
 
 EIGENVALUES = [1.0, -0.5]
 LR = 0.1

@@ -6,9 +6,9 @@ from .dynamics import SGD, DynamicsBase, SGDLangevin
 from .ensemble import BLOCK, run_ensemble
 from .exits import BallExit, BoxExit, ExitRegionBase, HalfSpaceExit, NoExit, SlabExit
 from .landscapes import LandscapeBase, QuadraticSaddle, random_rotation
-from .linear import (affine_recursion_moments, exact_scheme_moments, exact_sde_moments,
-                     linear_sde_moments)
-from .linear import exact_scheme_state_moments, exact_sde_state_moments
+from .exact import (affine_recursion_moments, exact_scheme_moments, exact_sde_moments,
+                    linear_sde_moments)
+from .exact import exact_scheme_state_moments, exact_sde_state_moments
 from .noise import HessianNoise, LocalHessianNoise, NoiseBase, WhiteNoise
 from .problem import Problem
 from .results import EnsembleResult, load_result
@@ -25,10 +25,10 @@ __all__ = [
     "Momentum", "Adam", "Adai", "AdaMod", "MomentumSDE", "AdamSDE", "AdaiSDE",
     "exact_scheme_state_moments", "exact_sde_state_moments",
 ]
-from .wells import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell,
+from .landscapes import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell,
                     StyblinskiTang, WellsLandscapeBase)
 
-from . import escape  # noqa: E402  (escape-time statistics: sim.escape.*)
+from . import escape, exact  # noqa: E402  (escape-time statistics: sim.escape.*; exact solvers)
 
-__all__ += ["escape", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
+__all__ += ["escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
             "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell"]

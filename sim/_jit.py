@@ -36,7 +36,7 @@ def jit(fn=None, *, parallel: bool = False, cache: bool = False, inline: bool = 
 
     ``refcount=False`` (numba ``_nrt=False``) compiles a function that allocates nothing without
     NRT reference counting; callers then pass arrays to it for free.  Use it for a per-step function
-    with a loop over an array argument (``sim.rng.fill_normals``): IR-inlining such a function
+    with a loop over an array argument (``sim.backends.rng.fill_normals``): IR-inlining such a function
     still leaves an incref/decref pair per array argument per call.  Measured, per normal, on
     ``fill_normals`` called in a loop: 13.4 ns as an ordinary call, 10.7 ns IR-inlined, 2.9 ns with
     ``refcount=False``; with the gradient/noise/step functions IR-inlining was the faster choice

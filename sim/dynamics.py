@@ -1,7 +1,7 @@
 r"""Dynamics: optimizers as discrete update rules and as their continuous models (SDEs).
 
 A dynamics object says *what* update a path performs each step; the ensemble kernel
-(:mod:`sim.kernels`) says *how* paths are run.  Each class provides
+(:mod:`sim.backends.numba_backend`) says *how* paths are run.  Each class provides
 
 * ``make_step(gradient_fn, noise_fn)`` (class method, cached): a compiled
   ``step(x, aux, z, c, lp, nzp, dp, g, xi, w)`` that advances one path in place.  ``x`` is the position
@@ -22,7 +22,7 @@ A dynamics object says *what* update a path performs each step; the ensemble ker
   tensors unchanged;
 * ``affine_model(landscape, noise)``: on a quadratic landscape with position-independent noise the
   update is affine, :math:`x_{k+1} = F x_k + b + \epsilon_k`, :math:`\operatorname{Cov}\epsilon = Q`;
-  this gives the exact moments of what the kernel simulates (:mod:`sim.linear`).
+  this gives the exact moments of what the kernel simulates (:mod:`sim.exact.linear`).
 
 Time: one optimizer iteration advances continuous time by :math:`\eta` (THEORY.md §0), so a
 discrete optimizer has ``dt = lr``; an SDE is integrated with its own step ``dt``.

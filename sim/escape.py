@@ -12,7 +12,7 @@ where ``times[i]`` is path :math:`i`'s exit time if ``escaped[i]`` and its censo
 * :func:`escape_statistics` — all of the above from an ensemble result, times in continuous units and
   in steps / optimizer iterations.
 * :func:`problem_mfpt_1d` — the exact mean first-passage time of the SGD SDE of a 1-D
-  :class:`~sim.problem.Problem` by quadrature (:func:`sim.mfpt.mean_first_passage_time_1d`).
+  :class:`~sim.problem.Problem` by quadrature (:func:`sim.exact.mfpt.mean_first_passage_time_1d`).
 
 References
 ----------
@@ -335,13 +335,13 @@ def escape_statistics(result, confidence: float = 0.95, label: int | None = None
 def problem_mfpt_1d(problem, *, reflecting: float | None = None, absorbing: float | None = None,
                     convention: str = "ito", n_intervals: int = 20000):
     r"""Exact MFPT of the SGD SDE (or of another overdamped model, e.g. ``AdamSDE(beta1=0)``, through its
-    ``drift_diffusion``) of a 1-D problem, by :func:`sim.mfpt.mean_first_passage_time_1d`.
+    ``drift_diffusion``) of a 1-D problem, by :func:`sim.exact.mfpt.mean_first_passage_time_1d`.
 
     The adapter from the shared :class:`~sim.problem.Problem` to the solver's callables:
     drift :math:`a(x) = -L'(x)`, diffusion :math:`D(x) = (\eta/2)\,C(x)` with :math:`C` from the
     problem's noise model and :math:`\eta` = ``problem.dynamics.lr`` (THEORY.md §4, SGD), Itô by
     default (what Euler–Maruyama and the SGD recursion converge to).  The landscape's ``breakpoints``
-    (junctions of :class:`~sim.wells.PiecewiseQuadraticWells`) that lie inside the interval become
+    (junctions of :class:`~sim.landscapes.PiecewiseQuadraticWells`) that lie inside the interval become
     panel ends, keeping the quadrature fourth order.
 
     Parameters
@@ -360,12 +360,12 @@ def problem_mfpt_1d(problem, *, reflecting: float | None = None, absorbing: floa
 
     Returns
     -------
-    sim.mfpt.MFPTQuadratureResult
+    sim.exact.mfpt.MFPTQuadratureResult
         ``value`` (time units), ``error`` (quadrature error estimate).
     """
     from .dynamics import SGD, SGDLangevin
     from .exits import HalfSpaceExit
-    from .mfpt import mean_first_passage_time_1d
+    from .exact.mfpt import mean_first_passage_time_1d
 
     if problem.dim != 1:
         raise ValueError(f"problem_mfpt_1d needs a 1-D problem, got dim={problem.dim}")

@@ -261,7 +261,7 @@ class LocalHessianNoise(NoiseBase):
 
     :math:`\theta^*` is the critical point whose region contains :math:`\theta`, as the landscape
     defines it (``landscape.local_critical_point(x)`` / compiled ``critical_point``; see
-    :mod:`sim.wells`: the pieces of :class:`~sim.wells.PiecewiseQuadraticWells`, else the nearest
+    :mod:`sim.landscapes`: the pieces of :class:`~sim.landscapes.PiecewiseQuadraticWells`, else the nearest
     critical point along the escape coordinate or in Euclidean distance).  This is the idealisation
     behind [DDT]'s escape formula: the noise of a well is that of its minimum, the noise near the
     saddle that of the saddle.  On the piecewise-quadratic landscape :math:`H(\theta^*) = H(\theta)`,

@@ -67,7 +67,7 @@ class Problem:
 
     def overdamped_coefficients(self):
         r"""``(drift, diffusion)`` callables of this problem's overdamped SDE, in the form the
-        Fokker–Planck solvers (:mod:`sim.fokker_planck`, :mod:`sim.mfpt`) take: points ``(n,)`` in
+        Fokker–Planck solvers (:mod:`sim.exact.fokker_planck`, :mod:`sim.exact.mfpt`) take: points ``(n,)`` in
         1-D (returning ``(n,)`` and ``(n,)``) or ``(n, 2)`` in 2-D (returning ``(n, 2)`` and
         ``(n, 2, 2)``).  So the grid solvers and the Monte Carlo read the same problem.
         """

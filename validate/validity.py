@@ -8,7 +8,7 @@ crossings):
 
 * **SGD law** ([DDT]): the overdamped Itô SDE, exact MFPT by quadrature (:func:`sim.escape.problem_mfpt_1d`);
 * **Theorem 3** (Momentum, EMA form β₃ = 1−β₁): the underdamped Kramers equation, MFPT from its
-  backward equation (:func:`sim.fokker_planck.mean_first_passage_time_underdamped`);
+  backward equation (:func:`sim.exact.fokker_planck.mean_first_passage_time_underdamped`);
 * **Proposition 4** (Adai): the same equation with Adai's mass along the escape direction frozen at its
   saddle value, 1−β₁,e = β₀ v_e/v̄ (the proposition's own assumption; the position dependence of
   Adai's inertia along the path is not part of this exact model).
@@ -29,7 +29,7 @@ from scipy import stats
 
 from optdyn import sim
 from optdyn import theory
-from optdyn.sim import fokker_planck as fp
+from optdyn.sim.exact import fokker_planck as fp
 
 from .figures import plt, save
 from .records import FINDING, PASS, CheckRecord, Settings

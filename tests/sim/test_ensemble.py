@@ -245,7 +245,7 @@ def test_independent_of_path_block_size(dyn, monkeypatch):
     """The kernel advances blocks of paths together and swaps stopped paths out of a block's active
     set; neither the block size nor the swaps may change any path (exits, divergence, saves,
     trajectories), including for dynamics with per-step coefficients (Adam)."""
-    import optdyn.sim.kernels
+    import optdyn.sim.backends.numba_backend
 
     from optdyn.sim import Adam
 
@@ -254,7 +254,7 @@ def test_independent_of_path_block_size(dyn, monkeypatch):
     kw = dict(save_times=SAVE, seed=4, store_samples=True, n_record=40, record_every=3)
     results = []
     for block in (1, 5, 32):
-        monkeypatch.setattr(optdyn.sim.kernels, "PATH_BLOCK", block)
+        monkeypatch.setattr(optdyn.sim.backends.numba_backend, "PATH_BLOCK", block)
         results.append(run_ensemble(prob, 400, T_MAX, **kw))
     ref = results[0]
     assert 0 < np.count_nonzero(ref.escaped) < ref.n_paths  # blocks do lose paths mid-run

@@ -1,4 +1,4 @@
-"""Accuracy tests of the Fokker–Planck / backward-Kolmogorov grid solvers (sim.fokker_planck).
+"""Accuracy tests of the Fokker–Planck / backward-Kolmogorov grid solvers (sim.exact.fokker_planck).
 
 Convergence orders are fitted with ``scipy.stats.linregress`` on log(error) vs log(h).  The
 Scharfetter–Gummel flux is second order for smooth coefficients (its truncation error is O(h^2) in the
@@ -11,8 +11,8 @@ import pytest
 from scipy import integrate, stats
 from scipy.linalg import expm
 
-from optdyn.sim import fokker_planck as fp
-from optdyn.sim.mfpt import mean_first_passage_time_1d
+from optdyn.sim.exact import fokker_planck as fp
+from optdyn.sim.exact.mfpt import mean_first_passage_time_1d
 
 SECOND_ORDER = (1.7, 2.4)
 CONVENTIONS = ("ito", "ddt")

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from optdyn.sim import HessianNoise, QuadraticSaddle, WhiteNoise, random_rotation
-from optdyn.sim.landscapes import _quadratic_hessian
+from optdyn.sim.landscapes.quadratic import _quadratic_hessian
 from optdyn.sim.noise import _make_apply_hessian_factor
 
 # Central differences have truncation error O(h^2 * third derivative) = 0 on a quadratic, so

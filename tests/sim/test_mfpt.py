@@ -1,9 +1,9 @@
-"""Tests of the 1-D mean-first-passage-time quadrature (sim.mfpt)."""
+"""Tests of the 1-D mean-first-passage-time quadrature (sim.exact.mfpt)."""
 import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from optdyn.sim.mfpt import mean_first_passage_time_1d, mean_first_passage_time_1d_two_sided
+from optdyn.sim.exact.mfpt import mean_first_passage_time_1d, mean_first_passage_time_1d_two_sided
 
 CONVENTIONS = ("ito", "ddt")
 

@@ -6,7 +6,7 @@ from scipy import stats
 
 from conftest import ALPHA, N_DRAWS, N_SE
 from optdyn.sim._jit import jit
-from optdyn.sim.rng import ZIGGURAT_R, PathStreams, fill_normals, next_u64, seed_state
+from optdyn.sim.backends.rng import ZIGGURAT_R, PathStreams, fill_normals, next_u64, seed_state
 
 
 @jit

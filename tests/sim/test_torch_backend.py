@@ -27,8 +27,8 @@ def test_streams_identical_to_numpy_reference():
     """Integer streams and ziggurat normals bit for bit (torch does the fast path on tensors and
     hands rejected draws to the same compiled slow path as the NumPy reference and the kernels),
     through enough draws that the wedge and tail paths occur."""
-    from optdyn.sim.rng import ZIGGURAT_R, PathStreams
-    from optdyn.sim.torch_backend import TorchPathStreams
+    from optdyn.sim.backends.rng import ZIGGURAT_R, PathStreams
+    from optdyn.sim.backends.torch_backend import TorchPathStreams
 
     tails = slow = 0
     for seed, start, n in [(0, 0, 7), (12345, 1000, 5), (2**62 + 3, 17, 3), (7, 0, 4001),

@@ -1,4 +1,4 @@
-"""Tests of the multi-well landscapes (sim.wells), Hessian noise on them and LocalHessianNoise.
+"""Tests of the multi-well landscapes (sim.landscapes), Hessian noise on them and LocalHessianNoise.
 
 Tolerances: analytic identities are checked to round-off (1e-12 relative); finite differences with
 central step h have truncation error O(h^2 |f'''|) and round-off O(eps |f| / h), so h = 1e-5 gives
@@ -9,7 +9,7 @@ import pytest
 
 from optdyn import sim
 from optdyn.sim.noise import LocalHessianNoise, eigenbasis_apply
-from optdyn.sim.wells import ST_CRITICAL_ROOTS
+from optdyn.sim.landscapes import ST_CRITICAL_ROOTS
 
 FD_H, FD_TOL = 1e-5, 1e-6
 

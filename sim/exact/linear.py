@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import expm
 
-from . import _validation as V
+from .. import _validation as V
 
 __all__ = ["linear_sde_moments", "affine_recursion_moments", "exact_sde_moments",
            "exact_scheme_moments", "exact_sde_state_moments", "exact_scheme_state_moments"]

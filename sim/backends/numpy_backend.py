@@ -2,7 +2,7 @@ r"""The ``"numpy"`` backend: a plain NumPy reference for the compiled kernels.
 
 All paths of a chunk advance in lockstep, vectorised over paths, with the landscapes' and noise
 models' NumPy methods and each dynamics' ``numpy_step`` (written independently of the compiled
-step).  It draws the same per-path random numbers as the kernels (:class:`sim.rng.PathStreams`),
+step).  It draws the same per-path random numbers as the kernels (:class:`sim.backends.rng.PathStreams`),
 so the two backends agree to round-off path by path, which the tests check.  It is slow; use it
 for checking, not for production.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backends import Float64BackendBase
+from .base import Float64BackendBase
 from .rng import PathStreams
 
 __all__ = ["NumpyBackend"]

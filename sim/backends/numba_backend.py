@@ -6,7 +6,7 @@ compiled kernel runs **blocks of paths** in parallel (``prange`` over blocks of
 
 1. the dynamics' per-step coefficients (bias corrections, …: everything that depends on the step
    index only) are computed **once per block and step** (``step_coefficients(k, dp, c)``);
-2. every active path of the block draws its normals from its own stream (:mod:`sim.rng`) and takes
+2. every active path of the block draws its normals from its own stream (:mod:`sim.backends.rng`) and takes
    its step (``step(x, aux, z, c, …)``);
 3. every active path is checked: marked diverged at the first non-finite coordinate, its state
    saved at the requested steps and, for the first ``n_record`` paths, recorded; a path that has
@@ -31,8 +31,8 @@ from functools import lru_cache
 import numba
 import numpy as np
 
-from ._jit import jit, prange
-from .backends import Float64BackendBase
+from .._jit import jit, prange
+from .base import Float64BackendBase
 from .rng import seed_state, standard_normal
 
 __all__ = ["make_ensemble_kernel", "NumbaBackend", "PATH_BLOCK"]

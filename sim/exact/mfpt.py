@@ -2,7 +2,7 @@ r"""Exact mean first-passage times of 1-D overdamped diffusions by quadrature.
 
 For the Itô SDE :math:`\mathrm{d}x = a(x)\mathrm{d}t + \sqrt{2D(x)}\mathrm{d}W` the mean first-passage time
 :math:`T(x)` solves the backward equation :math:`\mathcal{L}^\dagger T = -1`.  In both conventions of
-:mod:`sim.fokker_planck` the backward operator can be written in divergence form with the (unnormalised)
+:mod:`sim.exact.fokker_planck` the backward operator can be written in divergence form with the (unnormalised)
 stationary density :math:`p_s = e^{\varphi}`:
 
 .. math:: \frac{1}{p_s}\big(p_s D\, T'\big)' = -1,\qquad
@@ -203,7 +203,7 @@ def mean_first_passage_time_1d(drift: Callable, diffusion: Callable, x0: float, 
     reflecting, absorbing : float
         Positions of the reflecting and the absorbing end; either may be the larger.
     convention : {"ito", "ddt"}
-        Itô (default) or [DDT]'s current :math:`J = aP - DP'`; see :mod:`sim.fokker_planck`.
+        Itô (default) or [DDT]'s current :math:`J = aP - DP'`; see :mod:`sim.exact.fokker_planck`.
     breakpoints : sequence of float
         Points where :math:`a` or :math:`D` are not smooth; they become panel ends (keeps fourth order).
     n_intervals : int

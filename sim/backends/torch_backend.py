@@ -4,11 +4,11 @@ Imported only when ``backend="torch"`` (or ``"torch:cuda"``, ``"torch:cpu"``, ``
 asked for; ``import sim`` never imports torch.
 
 * **Same random numbers as the numba kernels.** Each path's xoshiro256** stream
-  (:mod:`sim.rng`) is reproduced with int64 tensor arithmetic (wrapping multiplication, logical
+  (:mod:`sim.backends.rng`) is reproduced with int64 tensor arithmetic (wrapping multiplication, logical
   shifts by masking), so torch, numba and the NumPy reference draw bit-identical integer streams for
   the same ``(seed, path)``.  The ziggurat's fast path (an integer comparison and a multiplication)
   runs on the device; the ≈ 1 % of draws it rejects are finished on the CPU by the kernels' own
-  compiled slow path (:func:`sim.rng.finish_normals`), so the normals are bit-identical too and
+  compiled slow path (:func:`sim.backends.rng.finish_normals`), so the normals are bit-identical too and
   results do not depend on chunk size.  Normals are formed in float64 and cast to the working
   precision.
 * **Same updates as the NumPy reference.** Each step calls the dynamics' ``numpy_step`` on tensors
@@ -70,7 +70,7 @@ def _mix(z):
 
 class TorchPathStreams:
     """xoshiro256** streams of paths ``path_start …`` as int64 tensors, and their ziggurat normals,
-    bit-identical to :mod:`sim.rng` (integers and normals).
+    bit-identical to :mod:`sim.backends.rng` (integers and normals).
 
     ``n_slow`` counts the normals that took the ziggurat's slow path (diagnostics).
     """
@@ -109,7 +109,7 @@ class TorchPathStreams:
 
         Per normal: one 64-bit draw and the fast path for every path on the device, then the
         rejected paths (≈ 1 %) are moved to the CPU and finished by the kernels' compiled slow path
-        (:func:`sim.rng.finish_normals`), which advances each one's own state.  Knowing which
+        (:func:`sim.backends.rng.finish_normals`), which advances each one's own state.  Knowing which
         paths were rejected costs one host synchronisation per normal.
         """
         cols = []

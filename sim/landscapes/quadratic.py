@@ -1,79 +1,13 @@
-r"""Analytic loss landscapes: value, gradient and Hessian in closed form.
-
-A landscape describes *what* is minimised.  Each class offers
-
-* a NumPy interface, vectorised over leading axes: ``value(x)``, ``gradient(x)``, ``hessian(x)``
-  for ``x`` of shape ``(..., dim)``;
-* compiled functions for the kernels (``numba_functions()``), module-level and shared by every
-  instance of the class, that read all numbers from one flat parameter array ``params``:
-  ``gradient(x, params, out)`` and ``hessian(x, params, out)``.  So one compiled kernel serves every
-  instance of the class (no recompilation when eigenvalues change).
-
-References
-----------
-THEORY.md §1 (landscapes).
-"""
+"""The quadratic saddle (THEORY.md §1.1): Assumption 1 made exact."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validation as V
-from . import _xp
-from ._jit import jit
-
-__all__ = ["LandscapeBase", "QuadraticSaddle", "random_rotation"]
-
-
-@dataclass(frozen=True)
-class LandscapeFunctions:
-    """Compiled functions of a landscape class, all reading a flat ``params`` array."""
-
-    gradient: object  # gradient(x, params, out) -> None
-    hessian: object  # hessian(x, params, out) -> None  (out: (dim, dim))
-
-
-class LandscapeBase:
-    """Abstract landscape.  Subclasses set ``dim``, ``params`` and implement the methods below."""
-
-    dim: int
-    params: np.ndarray
-    #: True when the Hessian does not depend on position (quadratic landscapes).
-    constant_hessian: bool = False
-
-    def value(self, x):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def gradient(self, x):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def hessian(self, x):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    @classmethod
-    def numba_functions(cls) -> LandscapeFunctions:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _points(self, x):
-        a = x if _xp.is_torch(x) else np.asarray(x, dtype=np.float64)
-        if tuple(a.shape[-1:]) != (self.dim,):
-            raise ValueError(f"x must have shape (..., {self.dim}), got {a.shape}")
-        return a
-
-    def describe(self) -> dict:
-        """JSON-friendly description, stored in result metadata."""
-        return {"class": type(self).__name__, "dim": self.dim}
-
-
-def random_rotation(dim: int, seed: int = 0) -> np.ndarray:
-    """A Haar-random rotation matrix (orthogonal, determinant +1) of size ``dim``."""
-    rng = np.random.default_rng(seed)
-    q, r = np.linalg.qr(rng.standard_normal((dim, dim)))
-    q = q * np.sign(np.diag(r))
-    if np.linalg.det(q) < 0:
-        q[:, 0] = -q[:, 0]
-    return q
+from .. import _validation as V
+from .. import _xp
+from .._jit import jit
+from .base import LandscapeBase, LandscapeFunctions
 
 
 @jit(inline=True)

@@ -23,7 +23,7 @@ chunk sizes or on which paths ran beside it.
 The same algorithm exists three times, bit for bit: as numba functions used inside kernels
 (scalar, one path: :func:`standard_normal`, :func:`fill_normals`), vectorised over paths with
 NumPy (:class:`PathStreams`, the NumPy reference backend and the tests) and with torch
-(:class:`sim.torch_backend.TorchPathStreams`).  The vectorised versions draw the first 64-bit word
+(:class:`sim.backends.torch_backend.TorchPathStreams`).  The vectorised versions draw the first 64-bit word
 for every path, apply the fast path (:func:`ziggurat_fast`) and hand only the rejected paths, with
 their states, to the compiled slow path (:func:`finish_normals`, the kernels' own
 :func:`_normal_slow`), which advances each rejected path's state by exactly the draws the scalar
@@ -46,7 +46,7 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from .._jit import jit
 
 __all__ = ["PathStreams", "seed_state", "next_u64", "standard_normal", "fill_normals",
            "finish_normals", "ziggurat_fast", "ZIGGURAT_R"]

@@ -85,7 +85,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.interpolate import RegularGridInterpolator
 
-from ._jit import jit
+from .._jit import jit
 
 __all__ = [
     "Grid1D",

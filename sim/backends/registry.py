@@ -8,24 +8,13 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["get_backend", "available_backends", "register_backend", "Float64BackendBase"]
+__all__ = ["get_backend", "available_backends", "register_backend"]
 
-
-class Float64BackendBase:
-    """Base of the backends that compute in float64 only (numba, NumPy reference)."""
-
-    name = "float64"
-    precision = "float64"
-
-    def __init__(self, precision: str = "float64"):
-        if precision != "float64":
-            raise ValueError(f"the {self.name} backend computes in float64 only; precision={precision!r} "
-                             "needs backend='torch'")
 
 _REGISTRY: dict[str, tuple[str, str, dict]] = {
-    "numba": ("optdyn.sim.kernels", "NumbaBackend", {}),
-    "numpy": ("optdyn.sim.reference", "NumpyBackend", {}),
-    "torch": ("optdyn.sim.torch_backend", "TorchBackend", {}),
+    "numba": ("optdyn.sim.backends.numba_backend", "NumbaBackend", {}),
+    "numpy": ("optdyn.sim.backends.numpy_backend", "NumpyBackend", {}),
+    "torch": ("optdyn.sim.backends.torch_backend", "TorchBackend", {}),
 }
 
 
