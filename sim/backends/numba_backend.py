@@ -33,9 +33,10 @@ import numpy as np
 
 from .._jit import jit, prange
 from .base import Float64BackendBase
+from .compile_cache import enable_disk_cache
 from .rng import seed_state, standard_normal
 
-__all__ = ["make_ensemble_kernel", "NumbaBackend", "PATH_BLOCK"]
+__all__ = ["make_ensemble_kernel", "kernel_for", "NumbaBackend", "PATH_BLOCK"]
 
 #: Paths advanced together by one thread (fewer when a chunk has fewer paths than
 #: ``PATH_BLOCK × threads``, so that every thread gets work).  32 was the fastest of 8–512 on
@@ -151,6 +152,7 @@ def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n
                       seed, path_start, saved, exit_step, exit_lab, diverged_step, n_record,
                       record_every, record)
 
+    enable_disk_cache(kernel)  # compiled once per machine (see compile_cache)
     return kernel
 
 
@@ -166,16 +168,25 @@ class NumbaBackend(Float64BackendBase):
 
     def simulate_chunk(self, problem, bound_noise, path_start, out, n_steps, save_steps, seed,
                        n_record, record_every):
-        dyn, dim = problem.dynamics, problem.dim
-        lf = problem.landscape.numba_functions()
-        kernel = make_ensemble_kernel(
-            type(dyn).make_step(lf.gradient, bound_noise.apply), type(dyn).make_step_coefficients(),
-            type(problem.exit).numba_label(), dim, int(problem.initial_state.size),
-            int(dyn.normals_per_step(dim)), int(dyn.n_step_coefficients),
-            int(dyn.work_size(dim) + bound_noise.work))
+        kernel = kernel_for(problem, bound_noise)
         n = out.saved.shape[0]
         kernel(problem.x0, problem.initial_state, np.int64(n_steps), save_steps,
-               problem.landscape.params, bound_noise.params, dyn.params, problem.exit.params,
+               problem.landscape.params, bound_noise.params, problem.dynamics.params, problem.exit.params,
                np.uint64(seed), np.int64(path_start), out.saved, out.exit_step, out.exit_label,
                out.diverged_step, np.int64(n_record), np.int64(record_every), out.record,
                np.int64(block_size(n, numba.get_num_threads())))
+
+
+def kernel_for(problem, bound_noise=None):
+    """The compiled kernel (a numba dispatcher) for ``problem``'s combination of dynamics step,
+    landscape gradient, noise model, exit test and dimensions: one per combination and process
+    (:func:`make_ensemble_kernel` is memoised), loaded from the disk cache when compiled before on
+    this machine (:mod:`.compile_cache`).  ``kernel.stats.cache_hits`` tells which happened."""
+    dyn, dim = problem.dynamics, problem.dim
+    if bound_noise is None:
+        bound_noise = problem.noise.bind(problem.landscape)
+    return make_ensemble_kernel(
+        type(dyn).make_step(problem.landscape.numba_functions().gradient, bound_noise.apply),
+        type(dyn).make_step_coefficients(), type(problem.exit).numba_label(), dim,
+        int(problem.initial_state.size), int(dyn.normals_per_step(dim)), int(dyn.n_step_coefficients),
+        int(dyn.work_size(dim) + bound_noise.work))
