@@ -80,7 +80,7 @@ def assemble_generator(drift: Callable, diffusion: Callable, grid, boundaries, c
     Parameters
     ----------
     drift, diffusion : callable
-        Vectorised :math:`a(x)` and :math:`D(x)` (see the module docstring for shapes).
+        Vectorised :math:`a(x)` and :math:`D(x)` (shapes in :mod:`.grid`).
     grid : Grid1D or Grid2D
     boundaries : str or sequence
         ``"reflecting"``, ``"absorbing"`` or ``"periodic"`` per side: one name, ``(lo, hi)`` in 1-D,
