@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -68,10 +69,30 @@ def _combine_blocks(counts, means, m2s):
     return total.astype(np.int64), mean, cov
 
 
-def _steps_for(save_times, dt: float, t_max: float) -> tuple[np.ndarray, np.ndarray]:
-    """Validated save steps (sorted, unique) and the times they stand for."""
+def _n_steps(dt: float, t_max: float, dt_name: str) -> int:
+    """Number of steps run: the largest ``n`` with ``n·dt <= t_max`` (to a relative 1e-12).
+
+    The last step never goes past ``t_max``, so every reported escape time is ``<= t_max`` and a
+    censored path is one that had not exited by ``n_steps·dt`` (the result's ``t_end``).  A ``t_max``
+    shorter than one step would run nothing and is rejected naming both parameters.
+    """
+    n = math.floor(t_max / dt * (1.0 + 1e-12))
+    if n < 1:
+        raise ValueError(f"t_max={t_max!r} is shorter than one step ({dt_name}={dt!r}): nothing would be "
+                         f"simulated; use t_max >= {dt_name} or a smaller {dt_name}")
+    return n
+
+
+def _steps_for(save_times, dt: float, t_max: float, n_steps: int):
+    """Validated save steps.
+
+    Returns ``(unique_steps, order, steps, times)``: the sorted distinct steps the backends simulate,
+    the index of each requested time in ``unique_steps``, and the requested steps and times in the
+    order asked (``steps = unique_steps[order]``, ``times = steps·dt``).
+    """
+    empty = np.array([], dtype=np.int64)
     if save_times is None:
-        return np.array([], dtype=np.int64), np.array([])
+        return empty, empty, empty, np.array([])
     t = V.finite_array("save_times", save_times)
     t = np.atleast_1d(t)
     if t.ndim != 1:
@@ -79,8 +100,46 @@ def _steps_for(save_times, dt: float, t_max: float) -> tuple[np.ndarray, np.ndar
     bad = (t < 0) | (t > t_max * (1 + 1e-12))
     if np.any(bad):
         raise ValueError(f"save_times must lie in [0, t_max] = [0, {t_max}]; got {t[bad].tolist()}")
-    steps = np.unique(np.rint(t / dt).astype(np.int64))
-    return steps, steps * dt
+    steps = np.minimum(np.rint(t / dt).astype(np.int64), n_steps)
+    unique_steps, order = np.unique(steps, return_inverse=True)
+    return unique_steps, order.astype(np.int64).reshape(-1), steps, steps * dt
+
+
+def _physical_memory() -> int | None:
+    """Bytes of physical memory (Linux/macOS ``sysconf``), or None where it cannot be read."""
+    try:
+        n = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return int(n) if n > 0 else None
+
+
+def _output_bytes(n_paths: int, chunk: int, n_save: int, n_unique: int, dim: int, store_samples: bool,
+                  n_record: int, n_rec_times: int) -> int:
+    """Bytes :func:`run_ensemble` allocates for its outputs and one chunk (exact ints, no overflow).
+
+    Per path: exit step, exit label and divergence step (three int64), plus ``n_save·dim`` floats of
+    samples when ``store_samples``.  Per reduction block of :data:`BLOCK` paths: count, mean and
+    scatter matrix per save time.  Once: the recorded trajectories and one chunk's arrays (the
+    backend's own per-chunk state is of the same order and bounded by ``chunk_size``).
+    """
+    per_path = 3 * 8 + (8 * n_save * dim if store_samples else 0)
+    n_blocks = -(-n_paths // BLOCK)
+    blocks = n_blocks * 8 * n_unique * (1 + dim + dim * dim)
+    record = 8 * n_record * n_rec_times * dim
+    chunk_arrays = chunk * (3 * 8 + 8 * n_unique * dim)
+    return n_paths * per_path + blocks + record + chunk_arrays
+
+
+def _check_memory(need: int, n_paths: int, store_samples: bool, n_record: int) -> None:
+    have = _physical_memory()
+    if have is None or need <= have:
+        return
+    gib = 2.0 ** 30
+    hints = ["n_paths"] + (["store_samples=False"] if store_samples else []) + (["n_record", "record_every"] if n_record else [])
+    raise ValueError(f"n_paths={n_paths}: the run's outputs need {need / gib:.3g} GiB but this machine has "
+                     f"{have / gib:.3g} GiB of memory; reduce {', '.join(hints)} (or split the paths into "
+                     "several runs with different seeds)")
 
 
 @contextlib.contextmanager
@@ -119,10 +178,19 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         Number of paths (≥ 1).
     t_max : float
         Censoring time in continuous units (time ``t = k·dt``; ``dt = lr`` for a discrete
-        optimizer).  Paths that have not exited by then are *censored* and kept.
+        optimizer).  The run makes ``n_steps = floor(t_max/dt)`` steps (to a relative 1e-12), so
+        the last step never goes past ``t_max``; when ``t_max`` is not a multiple of ``dt`` the
+        run ends at ``result.t_end = n_steps·dt < t_max``.  Paths that have not exited by then are
+        *censored* and kept.  ``t_max`` shorter than one step raises a ValueError.
     save_times : array_like, optional
-        Times in ``[0, t_max]`` at which moments (and samples) are taken; rounded to the nearest
-        step (the result's ``times`` are the ones used).
+        Times in ``[0, t_max]`` at which moments (and samples) are taken; each is rounded to the
+        nearest step that is run (``0 … n_steps``), and the result's ``times`` are the ones used.
+        Rows come back **in the order asked**, one per requested time: unsorted times are kept in
+        their order and duplicates (also two times that round to the same step) give repeated,
+        identical rows.  So ``result.mean[i]`` always belongs to ``save_times[i]``, whatever the
+        backend: the backends all simulate the sorted distinct steps and :func:`run_ensemble`
+        reorders, which keeps them consistent and costs nothing (rejecting unsorted input would
+        only push the bookkeeping onto every caller).
     seed : int
         Seed (≥ 0).  Path ``p`` always draws the same random numbers for the same seed.
     backend : str
@@ -146,6 +214,19 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     Returns
     -------
     EnsembleResult
+        Its ``times``/``steps``/``n_alive``/``mean``/``cov``/``samples`` rows follow ``save_times``
+        as given; ``n_steps`` and ``t_end`` say what was run.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Before any allocation or kernel, naming the parameter: every argument above, a ``t_max``
+        shorter than one step (naming ``lr`` for a discrete optimizer, ``dt`` for an SDE, and
+        ``t_max``), and a run whose outputs cannot fit in memory: the bytes of the outputs (three
+        int64 per path, the samples, the recorded trajectories, the per-block moments, one chunk)
+        are compared with the machine's physical memory, and the error names ``n_paths`` and the
+        GiB needed and available (no check where the physical memory cannot be read; an
+        allocation that still fails raises a MemoryError with the same numbers).
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
@@ -163,20 +244,28 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
             raise ValueError(f"n_threads must be <= {numba.config.NUMBA_NUM_THREADS} (numba's maximum)")
     dyn = problem.dynamics
     dt = dyn.dt
-    n_steps = max(1, math.ceil(t_max / dt - 1e-9))
-    save_steps, times = _steps_for(save_times, dt, t_max)
+    n_steps = _n_steps(dt, t_max, "lr" if dyn.kind == "discrete" else "dt")
+    save_steps, order, steps_asked, times = _steps_for(save_times, dt, t_max, n_steps)
     be = get_backend(backend, precision=precision)
     bound_noise = problem.noise.bind(problem.landscape)
 
     dim, n_save = problem.dim, save_steps.size
+    n_asked = steps_asked.size
     n_record = min(n_record, n_paths)
     n_rec_times = n_steps // record_every + 1
-    record = np.full((n_record, n_rec_times if n_record else 0, dim), np.nan)
     chunk = BLOCK * max(1, math.ceil(min(chunk_size, n_paths) / BLOCK))
-    exit_step = np.empty(n_paths, np.int64)
-    exit_label = np.empty(n_paths, np.int64)
-    diverged_step = np.empty(n_paths, np.int64)
-    samples = np.empty((n_save, n_paths, dim)) if store_samples else None
+    need = _output_bytes(n_paths, chunk, n_asked, n_save, dim, store_samples, n_record,
+                         n_rec_times if n_record else 0)
+    _check_memory(need, n_paths, store_samples, n_record)
+    try:
+        record = np.full((n_record, n_rec_times if n_record else 0, dim), np.nan)
+        exit_step = np.empty(n_paths, np.int64)
+        exit_label = np.empty(n_paths, np.int64)
+        diverged_step = np.empty(n_paths, np.int64)
+        samples = np.empty((n_asked, n_paths, dim)) if store_samples else None
+    except MemoryError as exc:  # fits the machine but not what is free now
+        raise MemoryError(f"n_paths={n_paths}: could not allocate the run's outputs "
+                          f"({need / 2.0 ** 30:.3g} GiB); reduce n_paths or free memory") from exc
     counts, means, m2s = [], [], []
     n_chunks = math.ceil(n_paths / chunk)
     show = (n_chunks > 1 and sys.stderr.isatty()) if progress is None else bool(progress)
@@ -190,7 +279,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
             exit_step[lo:hi], exit_label[lo:hi] = out.exit_step, out.exit_label
             diverged_step[lo:hi] = out.diverged_step
             if store_samples:
-                samples[:, lo:hi] = out.saved.transpose(1, 0, 2)
+                samples[:, lo:hi] = out.saved.transpose(1, 0, 2)[order]
             for b in range(0, hi - lo, BLOCK):
                 cnt, mean, m2 = _block_moments(out.saved[b:b + BLOCK])
                 counts.append(cnt), means.append(mean), m2s.append(m2)
@@ -199,6 +288,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
                 print(f"[optdyn] chunk {c + 1}/{n_chunks}: {hi} paths in {el:.1f} s", file=sys.stderr)
     if n_save:
         n_alive, mean, cov = _combine_blocks(counts, means, m2s)
+        n_alive, mean, cov = n_alive[order], mean[order], cov[order]  # rows in the order asked
     else:
         n_alive, mean, cov = np.zeros(0, np.int64), np.zeros((0, dim)), np.zeros((0, dim, dim))
     n_div = int(np.count_nonzero(diverged_step >= 0))
@@ -216,7 +306,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         "wall_time_s": time.perf_counter() - t_start,
     }
     return EnsembleResult(
-        times=times, steps=save_steps, n_alive=n_alive, mean=mean, cov=cov, exit_step=exit_step,
+        times=times, steps=steps_asked, n_alive=n_alive, mean=mean, cov=cov, exit_step=exit_step,
         exit_label=exit_label, diverged_step=diverged_step, dt=dt, n_steps=n_steps, t_max=t_max,
         samples=samples, trajectories=record if n_record else None,
         trajectory_times=(np.arange(n_rec_times) * record_every * dt) if n_record else None,

@@ -1,12 +1,45 @@
-"""The result of an ensemble run, with save/load."""
+"""The result of an ensemble run, with save/load.
+
+A saved result is one compressed ``.npz``: the arrays by field name plus ``__meta__``, a JSON string
+with the scalars, the metadata and a format tag (:data:`FORMAT`, :data:`FORMAT_VERSION`).  The file
+name rule is NumPy's: a name without the ``.npz`` suffix gets it, and :func:`load_result` applies the
+same rule, so ``load_result(name)`` reads what ``result.save(name)`` wrote.  Writes are atomic
+(temporary file in the same folder, then :func:`os.replace`): a killed save leaves either the old
+file or none, never a truncated one that looks complete.
+"""
 from __future__ import annotations
 
+import contextlib
 import json
-from dataclasses import dataclass, field, fields
+import os
+import tempfile
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["EnsembleResult", "load_result"]
+__all__ = ["EnsembleResult", "load_result", "FORMAT", "FORMAT_VERSION"]
+
+#: Tag stored in every saved result; a file without it is not an optdyn result.
+FORMAT = "optdyn.EnsembleResult"
+#: Version of the file layout.  0: files written before the tag existed (same layout, read as is);
+#: 1: the tag added.  A file with a newer version than this was written by a newer optdyn.
+FORMAT_VERSION = 1
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once at import: os.umask can only be read by setting it
+
+
+def _npz_path(path) -> Path:
+    """The file ``save``/``load_result`` use for ``path``: NumPy's rule, ``.npz`` appended if absent."""
+    p = Path(os.fspath(path))
+    return p if p.suffix == ".npz" else p.with_name(p.name + ".npz")
 
 
 @dataclass
@@ -17,7 +50,8 @@ class EnsembleResult:
 
     Attributes
     ----------
-    times : (n_times,) — the save times actually used (multiples of ``dt``).
+    times : (n_times,) — the save times actually used (multiples of ``dt``), one per requested time and
+        in the order asked (duplicates repeated); every per-time array below follows this order.
     steps : (n_times,) — the same as step indices (iterations for a discrete optimizer).
     n_alive : (n_times,) — paths that had neither exited nor diverged at each save time; the
         moments below are over these paths.
@@ -29,7 +63,8 @@ class EnsembleResult:
         only when ``store_samples=True``.
     trajectories : (n_record, n_record_times, dim) or None — full paths of the first ``n_record``
         paths, every ``record_every`` steps (NaN after a path stopped); times in ``trajectory_times``.
-    dt, n_steps, t_max : the time step, the number of steps run, the censoring time.
+    dt, n_steps, t_max : the time step, the number of steps run, the censoring time asked for;
+        ``t_end = n_steps·dt <= t_max`` is when the run stopped (THEORY.md §0: ``t = k·dt``).
     metadata : dict — seed, backend, precision, versions, the problem's description.
     """
 
@@ -50,6 +85,11 @@ class EnsembleResult:
     metadata: dict = field(default_factory=dict)
 
     # -- escape statistics ---------------------------------------------------------------------
+    @property
+    def t_end(self) -> float:
+        """Time of the last step run, ``n_steps·dt`` (``<= t_max``; censored paths were observed until then)."""
+        return self.n_steps * self.dt
+
     @property
     def n_paths(self) -> int:
         return int(self.exit_step.shape[0])
@@ -93,8 +133,14 @@ class EnsembleResult:
         }
 
     # -- persistence -----------------------------------------------------------------------------
-    def save(self, path) -> None:
-        """Save to a compressed ``.npz`` (arrays) with the metadata as JSON inside."""
+    def save(self, path) -> Path:
+        """Save to a compressed ``.npz`` (arrays) with the metadata as JSON inside; return the path written.
+
+        ``.npz`` is appended to ``path`` when it has another suffix or none (NumPy's rule; pass the same
+        ``path`` to :func:`load_result`).  The write is atomic: a temporary file in the same folder is
+        written, flushed to disk and renamed over ``path`` with :func:`os.replace`.
+        """
+        target = _npz_path(path)
         arrays, scalars = {}, {}
         for f in fields(self):
             v = getattr(self, f.name)
@@ -104,19 +150,84 @@ class EnsembleResult:
                 arrays[f.name] = v
             elif v is not None:
                 scalars[f.name] = v
-        meta = json.dumps({"scalars": scalars, "metadata": self.metadata})
-        np.savez_compressed(path, __meta__=np.array(meta), **arrays)
+        meta = json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, "scalars": scalars,
+                           "metadata": self.metadata})
+        folder = target.parent
+        if not folder.is_dir():
+            raise FileNotFoundError(f"cannot save to {str(target)!r}: folder {str(folder)!r} does not exist")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez_compressed(fh, __meta__=np.array(meta), **arrays)
+                fh.flush()
+                os.fsync(fh.fileno())
+            # mkstemp makes the file private (0600); give it the mode a plain open() would have
+            os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_UMASK)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return target
 
     @classmethod
     def load(cls, path) -> "EnsembleResult":
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["__meta__"]))
-            kw = {k: data[k] for k in data.files if k != "__meta__"}
+        """Read a file written by :meth:`save`; see :func:`load_result`."""
+        target = _npz_path(path)
+        if not target.exists() and Path(os.fspath(path)).is_file():
+            target = Path(os.fspath(path))  # a file of that exact name: read it (and check it)
+        if not target.exists():
+            raise FileNotFoundError(f"no saved result at {os.fspath(path)!r} (looked for {str(target)!r})")
+
+        def bad(what):
+            return ValueError(f"{str(target)!r} is not a loadable optdyn result: {what}")
+
+        try:
+            data = np.load(target, allow_pickle=False)
+        except (FileNotFoundError, PermissionError, IsADirectoryError):
+            raise
+        except Exception as exc:  # BadZipFile, a text file (ValueError: pickled data), EOFError, ...
+            raise bad(f"not an .npz archive, or truncated/corrupt ({type(exc).__name__}: {exc})") from exc
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise bad("it holds a single NumPy array (.npy), not an .npz archive")
+        with data:
+            if "__meta__" not in data.files:
+                raise bad(f"no '__meta__' entry (arrays {sorted(data.files)[:6]}); it was not written by "
+                          "EnsembleResult.save")
+            try:
+                broken = data.zip.testzip()  # every member's CRC: a flipped byte is not read silently
+                if broken is not None:
+                    raise ValueError(f"member {broken!r} fails its CRC check")
+                meta = json.loads(str(data["__meta__"]))
+                arrays = {k: data[k] for k in data.files if k != "__meta__"}
+            except Exception as exc:  # zlib.error, BadZipFile (CRC), EOFError, JSONDecodeError, ...
+                raise bad(f"truncated or corrupt ({type(exc).__name__}: {exc})") from exc
+        if not (isinstance(meta, dict) and isinstance(meta.get("scalars"), dict) and "metadata" in meta):
+            raise bad("its '__meta__' entry is not an EnsembleResult header")
+        version = meta.get("format_version", 0)
+        if "format" in meta and meta["format"] != FORMAT:
+            raise bad(f"format {meta['format']!r}, expected {FORMAT!r}")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise bad(f"written by an incompatible (newer) optdyn: format version {version!r}, this "
+                      f"version reads <= {FORMAT_VERSION}")
+        kw = dict(arrays)
         kw.update(meta["scalars"])
         kw["metadata"] = meta["metadata"]
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(kw) - names)
+        required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+        missing = sorted(required - set(kw))
+        if unknown or missing:
+            raise bad(f"written by an incompatible optdyn version (unknown fields {unknown}, missing {missing})")
         return cls(**kw)
 
 
 def load_result(path) -> EnsembleResult:
-    """Load an :class:`EnsembleResult` written by :meth:`EnsembleResult.save`."""
+    """Load an :class:`EnsembleResult` written by :meth:`EnsembleResult.save`.
+
+    ``path`` is what was given to ``save`` (``.npz`` is appended by the same rule) or the path it
+    returned.  A missing file raises FileNotFoundError; a file that is not a saved result (another
+    ``.npz``, a text file, a truncated or corrupt archive, one written by a newer optdyn) raises a
+    ValueError naming the file and what is wrong.
+    """
     return EnsembleResult.load(path)

@@ -48,7 +48,7 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy.integrate import cumulative_simpson
 
-from .fokker_planck import _check_convention
+from .fokker_planck import check_convention
 
 __all__ = ["MFPTQuadratureResult", "mean_first_passage_time_1d", "mean_first_passage_time_1d_two_sided"]
 
@@ -218,7 +218,7 @@ def mean_first_passage_time_1d(drift: Callable, diffusion: Callable, x0: float, 
     ----------
     THEORY.md §6, §7; Gardiner, *Stochastic Methods* §5.5; Xie, Sato, Sugiyama, arXiv 2002.03495.
     """
-    ito = _check_convention(convention)
+    ito = check_convention(convention)
     x0, r, b = _finite("x0", x0), _finite("reflecting", reflecting), _finite("absorbing", absorbing)
     if r == b:
         raise ValueError(f"reflecting and absorbing must differ, both are {r}")
@@ -239,7 +239,7 @@ def mean_first_passage_time_1d_two_sided(drift: Callable, diffusion: Callable, x
     Pure diffusion gives :math:`T = (x-l)(u-x)/(2D)`.  Parameters as in
     :func:`mean_first_passage_time_1d`.
     """
-    ito = _check_convention(convention)
+    ito = check_convention(convention)
     x0, lo, hi = _finite("x0", x0), _finite("lo", lo), _finite("hi", hi)
     if not lo < hi:
         raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")

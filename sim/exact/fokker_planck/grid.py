@@ -1,40 +1,18 @@
-r"""Fokker–Planck and backward-Kolmogorov grid solvers (overdamped 1-D/2-D, underdamped phase space).
+r"""Grids, boundary codes and the discretisation shared by the overdamped and Kramers solvers.
 
-The SDE is Itô (THEORY.md §0),
-
-.. math:: \mathrm{d}x = a(x)\,\mathrm{d}t + \sqrt{2 D(x)}\,\mathrm{d}W ,
-
-with :math:`D` symmetric positive semidefinite (a scalar in 1-D, a :math:`2\times 2` matrix in 2-D).
-
-Conventions
------------
-``convention="ito"`` (default) solves the Itô forward equation
-
-.. math:: \partial_t P = -\nabla\cdot J,\qquad J_i = a_i P - \sum_j \partial_j (D_{ij} P),
-
-``convention="ddt"`` solves the equation of Xie, Sato & Sugiyama, "A Diffusion Theory for Deep Learning
-Dynamics" (arXiv 2002.03495, [DDT]), whose current is :math:`J = aP - D\nabla P`.  Since
-:math:`\partial_j(D_{ij}P) = D_{ij}\partial_j P + (\partial_j D_{ij}) P`, the two are related by
-
-.. math:: \text{ddt with drift } a \;=\; \text{Itô with drift } a + \nabla\cdot D ,
-          \qquad \text{Itô with drift } a \;=\; \text{ddt with drift } a - \nabla\cdot D ,
-
-where :math:`(\nabla\cdot D)_i = \sum_j \partial_j D_{ij}`; they coincide wherever :math:`D` is constant.
-The backward generators (adjoints of the forward operators) are therefore
-
-.. math:: \mathcal{L}^\dagger_{\rm ito} T = a\cdot\nabla T + D:\nabla\nabla T, \qquad
-          \mathcal{L}^\dagger_{\rm ddt} T = (a + \nabla\cdot D)\cdot\nabla T + D:\nabla\nabla T
-          = a\cdot\nabla T + \nabla\cdot(D\nabla T).
-
-In 1-D with :math:`a = -L'` the stationary densities are
-:math:`p_{\rm ddt}\propto e^{-\int L'/D}` and :math:`p_{\rm ito}\propto e^{-\int L'/D}/D
-= e^{-\int (L'+D')/D}` (THEORY.md §6); both are tested.
+Everything here is used by both :mod:`.overdamped` and :mod:`.kramers`: the uniform cell-centred grids
+(:class:`Grid1D`, :class:`Grid2D`), the boundary names and their integer codes, the checked sampling of
+the user's drift and diffusion, the compiled flux kernels that assemble a forward operator :math:`A`
+(:math:`\dot P = AP`), the time integrator of :math:`\dot P = AP`, and the backward solve
+:math:`A^{\top}T = -1` with its result class :class:`GridMFPTResult`.  The underscored helpers are
+package-internal: the package is their privacy boundary (nothing outside ``fokker_planck`` imports them).
 
 Discretisation
 --------------
 Cell-centred finite volumes on a uniform grid (:class:`Grid1D`, :class:`Grid2D`).  The flux through each
 face normal to axis :math:`k` is the exponentially fitted Scharfetter–Gummel flux of the diagonal part
-:math:`J_k = a_k P - \partial_k(D_{kk}P)` (Itô) or :math:`J_k = a_k P - D_{kk}\partial_k P` (ddt),
+:math:`J_k = a_k P - \partial_k(D_{kk}P)` (Itô) or :math:`J_k = a_k P - D_{kk}\partial_k P` (ddt; the two
+conventions are defined in :mod:`.overdamped`),
 
 .. math:: J_{f} = \frac{1}{h}\Big[B(-\mathrm{Pe}_f)\, c_L P_L - B(\mathrm{Pe}_f)\, c_R P_R\Big],\qquad
           \mathrm{Pe}_f = \frac{h\, a_k(x_f)}{D_{kk}(x_f)},\qquad B(z) = \frac{z}{e^z - 1},
@@ -44,7 +22,8 @@ with :math:`c_{L,R} = D_{kk}` at the two cell centres (Itô: the flux acts on :m
 non-negative, so with :math:`D_{xy}=0` the generator is a Metzler matrix: implicit Euler keeps
 :math:`P\ge 0`, and since every flux leaving one cell enters its neighbour, :math:`\sum_i P_i\,|{\rm cell}|`
 is conserved to round-off with reflecting/periodic boundaries.  Where :math:`D_{kk}=0` the flux reduces
-to first-order upwinding (used for the transport term :math:`r\partial_\theta` of the Kramers equation).
+to first-order upwinding; the Kramers equation's transport term :math:`r\partial_\theta` instead uses
+the upwind-biased :math:`\kappa`-scheme of :func:`_transport_axis_triplets` (see :mod:`.kramers`).
 The scheme is second order in :math:`h` for smooth coefficients (measured in the tests).
 
 Off-diagonal diffusion (2-D) enters through a conservative cross flux on interior faces,
@@ -63,16 +42,13 @@ it is a consistent discretisation of :math:`\mathcal{L}^\dagger` for the chosen 
 and backward answers (escape rate, MFPT) are exactly dual on the grid.
 
 Inputs are plain vectorised callables: ``drift(x)`` returns :math:`a(x)` (1-D: ``(n,) -> (n,)``; 2-D:
-``(n, 2) -> (n, 2)``) and ``diffusion(x)`` returns :math:`D(x)` (1-D: ``(n,)``; 2-D: ``(n, 2, 2)``).  To
-simulate an optimizer's SDE pass ``drift = lambda x: -grad_L(x)`` and
-``diffusion = lambda x: 0.5 * eta * C(x)`` (THEORY.md §4).
+``(n, 2) -> (n, 2)``) and ``diffusion(x)`` returns :math:`D(x)` (1-D: ``(n,)``; 2-D: ``(n, 2, 2)``); both
+are checked on every point they are sampled at (shape, finiteness, :math:`D` symmetric PSD).
 
 References
 ----------
-THEORY.md §0 (conventions), §2 (noise models), §4 (continuous models), §6 (Itô vs [DDT] currents),
-§7 (exact model solvers).  D. L. Scharfetter and H. K. Gummel, IEEE Trans. Electron Devices 16 (1969);
-J. S. Chang and G. Cooper, J. Comput. Phys. 6 (1970).  Z. Xie, I. Sato, M. Sugiyama, "A Diffusion Theory for
-Deep Learning Dynamics", arXiv 2002.03495.
+THEORY.md §7 (exact model solvers).  D. L. Scharfetter and H. K. Gummel, IEEE Trans. Electron Devices 16
+(1969); J. S. Chang and G. Cooper, J. Comput. Phys. 6 (1970).
 """
 from __future__ import annotations
 
@@ -85,27 +61,10 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.interpolate import RegularGridInterpolator
 
-from .._jit import jit
+from ..._jit import jit
 
-__all__ = [
-    "Grid1D",
-    "Grid2D",
-    "CONVENTIONS",
-    "BOUNDARIES",
-    "assemble_generator",
-    "evolve_density",
-    "stationary_density",
-    "escape_rate",
-    "EscapeRateResult",
-    "mean_first_passage_time_backward",
-    "GridMFPTResult",
-    "kramers_generator",
-    "default_r_max",
-    "evolve_phase_space_density",
-    "mean_first_passage_time_underdamped",
-]
+__all__ = ["Grid1D", "Grid2D", "BOUNDARIES", "TIME_METHODS", "GridMFPTResult"]
 
-CONVENTIONS = ("ito", "ddt")
 BOUNDARIES = ("reflecting", "absorbing", "periodic")
 _REFLECTING, _ABSORBING, _PERIODIC = 0, 1, 2
 _BC_CODE = {"reflecting": _REFLECTING, "absorbing": _ABSORBING, "periodic": _PERIODIC}
@@ -240,16 +199,10 @@ def _face_shape(grid, axis: int) -> tuple[int, ...]:
     return tuple(n + 1 if k == axis else n for k, n in enumerate(grid.shape))
 
 
+
 # ----------------------------------------------------------------------------------------------------
 # Validation of user input
 # ----------------------------------------------------------------------------------------------------
-def _check_convention(convention: str) -> bool:
-    """Return ``True`` for Itô, ``False`` for ddt; raise on anything else."""
-    if convention not in CONVENTIONS:
-        raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
-    return convention == "ito"
-
-
 def _check_grid(grid):
     if not isinstance(grid, (Grid1D, Grid2D)):
         raise TypeError(f"grid must be a Grid1D or Grid2D, got {type(grid).__name__}")
@@ -322,6 +275,7 @@ def _call_diffusion(diffusion: Callable, pts: np.ndarray, ndim: int, allow_zero_
         if np.any(dxy * dxy > diag[:, 0] * diag[:, 1] * (1 + 1e-12)):
             raise ValueError("diffusion is not positive semidefinite: D_xy^2 > D_xx D_yy somewhere")
     return val
+
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -590,33 +544,8 @@ def _assemble(grid, codes, coeffs: _Coefficients, ito: bool, transport_kappa: di
     return sp.csr_matrix((vals[:pos], (rows[:pos], cols[:pos])), shape=(N, N))
 
 
-def assemble_generator(drift: Callable, diffusion: Callable, grid, boundaries, convention: str = "ito"):
-    r"""Sparse forward Fokker–Planck operator on the grid.
-
-    Parameters
-    ----------
-    drift, diffusion : callable
-        Vectorised :math:`a(x)` and :math:`D(x)` (see the module docstring for shapes).
-    grid : Grid1D or Grid2D
-    boundaries : str or sequence
-        ``"reflecting"``, ``"absorbing"`` or ``"periodic"`` per side: one name, ``(lo, hi)`` in 1-D,
-        ``((x_lo, x_hi), (y_lo, y_hi))`` in 2-D.
-    convention : {"ito", "ddt"}
-
-    Returns
-    -------
-    scipy.sparse.csr_matrix, shape ``(N, N)``
-        ``A`` with :math:`\dot P = A P` for the cell values :math:`P` (flattened in C order); the
-        backward generator is ``A.T``.  Columns sum to zero except at absorbing walls.
-    """
-    _check_grid(grid)
-    ito = _check_convention(convention)
-    codes = _bc_codes(boundaries, grid)
-    return _assemble(grid, codes, _sample_coefficients(drift, diffusion, grid), ito)
-
-
 # ----------------------------------------------------------------------------------------------------
-# Time stepping
+# Time stepping of dP/dt = A P (both forward solvers)
 # ----------------------------------------------------------------------------------------------------
 _TRBDF2_GAMMA = 2.0 - math.sqrt(2.0)
 
@@ -677,110 +606,10 @@ def _integrate(A: sp.csr_matrix, p: np.ndarray, times: np.ndarray, dt: float, me
     return out
 
 
-def evolve_density(drift, diffusion, grid, boundaries, p0, times, *, dt: float, method: str = "tr-bdf2",
-                   convention: str = "ito", normalize: bool = True) -> np.ndarray:
-    r"""Solve the forward equation :math:`\partial_t P = -\nabla\cdot J` on the grid.
-
-    Parameters
-    ----------
-    drift, diffusion, grid, boundaries, convention
-        As in :func:`assemble_generator`.
-    p0 : array of the grid shape or callable
-        Initial density at the cell centres (a callable is evaluated at ``grid.points()``).
-    times : array_like
-        Non-decreasing output times :math:`\ge 0` (the start is :math:`t=0`).
-    dt : float
-        Largest time step; each interval between output times is split into equal steps
-        :math:`\le` ``dt`` (one sparse LU per distinct step, reused).
-    method : {"tr-bdf2", "implicit-euler"}
-        TR-BDF2 with :math:`\gamma = 2-\sqrt2` (second order, L-stable, one LU for both stages) or
-        implicit Euler (first order; keeps :math:`P\ge0` exactly when :math:`D_{xy}=0`).  Both conserve
-        :math:`\sum_i P_i|{\rm cell}|` exactly with reflecting/periodic walls.
-    normalize : bool
-        Rescale ``p0`` to unit mass on the grid.
-
-    Returns
-    -------
-    ndarray, shape ``(n_times,) + grid.shape``
-    """
-    _check_grid(grid)
-    A = assemble_generator(drift, diffusion, grid, boundaries, convention)
-    t = _check_times(times)
-    out = _integrate(A, _initial_density(p0, grid, normalize), t, dt, method)
-    return out.reshape((t.size,) + grid.shape)
-
-
-def _stationary_from_operator(A: sp.csr_matrix, grid) -> np.ndarray:
-    """Kernel of ``A`` normalised to unit mass: replace the first equation by the mass constraint."""
-    N = A.shape[0]
-    mass_row = sp.csr_matrix(np.full((1, N), grid.cell_volume))
-    system = sp.vstack([mass_row, A[1:]], format="csc")
-    rhs = np.zeros(N)
-    rhs[0] = 1.0
-    return spla.splu(system).solve(rhs)
-
-
-def stationary_density(drift, diffusion, grid, boundaries="reflecting", convention: str = "ito") -> np.ndarray:
-    r"""Stationary density :math:`A P = 0`, :math:`\sum_i P_i |{\rm cell}| = 1` (no absorbing sides).
-
-    For 1-D gradient drift :math:`a=-L'` the exact answers are
-    :math:`p_{\rm ito}\propto e^{\int a/D}/D` and :math:`p_{\rm ddt}\propto e^{\int a/D}`; the SG flux
-    reproduces :math:`p_{\rm ddt}` to second order (exactly where :math:`a/D` is constant per face).
-
-    Returns
-    -------
-    ndarray of the grid shape
-    """
-    _check_grid(grid)
-    codes = _bc_codes(boundaries, grid)
-    if any(_ABSORBING in c for c in codes):
-        raise ValueError("stationary_density: boundaries must be reflecting or periodic (no absorbing side)")
-    A = assemble_generator(drift, diffusion, grid, boundaries, convention)
-    return _stationary_from_operator(A, grid).reshape(grid.shape)
-
-
-@dataclass(frozen=True)
-class EscapeRateResult:
-    """Principal eigenpair of the absorbing forward operator.
-
-    Attributes
-    ----------
-    rate : float
-        :math:`\\lambda_0 > 0`, with :math:`P(x,t) \\sim e^{-\\lambda_0 t}\\rho(x)`; the MFPT from the
-        quasi-stationary state is :math:`1/\\lambda_0`.
-    density : ndarray of the grid shape
-        Quasi-stationary density :math:`\\rho\\ge0`, unit mass.
-    """
-
-    rate: float
-    density: np.ndarray
-
-
-def _principal_mode(A: sp.csr_matrix, grid) -> EscapeRateResult:
-    vals, vecs = spla.eigs(A.tocsc(), k=1, sigma=0.0, which="LM")
-    lam, vec = vals[0], vecs[:, 0]
-    if abs(lam.imag) > 1e-8 * max(abs(lam.real), 1e-300):
-        raise RuntimeError(f"principal eigenvalue is not real: {lam}")
-    vec = vec.real
-    vec = vec / (vec.sum() * grid.cell_volume)
-    return EscapeRateResult(rate=float(-lam.real), density=vec.reshape(grid.shape))
-
-
-def escape_rate(drift, diffusion, grid, boundaries, convention: str = "ito") -> EscapeRateResult:
-    r"""Smallest decay rate of the forward operator with absorbing walls (shift-invert ``eigs`` at 0).
-
-    The survival probability decays as :math:`e^{-\lambda_0 t}`; in the low-temperature limit
-    :math:`\lambda_0 = 1/\tau` with :math:`\tau` the Kramers escape time (THEORY.md §5, §6).
-    """
-    _check_grid(grid)
-    codes = _bc_codes(boundaries, grid)
-    if not any(_ABSORBING in c for c in codes):
-        raise ValueError("escape_rate: at least one boundary side must be 'absorbing'")
-    return _principal_mode(assemble_generator(drift, diffusion, grid, boundaries, convention), grid)
 
 
 # ----------------------------------------------------------------------------------------------------
-# Backward equation: mean first-passage time
+# Backward solve and its result (both MFPT solvers)
 # ----------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GridMFPTResult:
@@ -846,191 +675,3 @@ def _solve_backward(A: sp.csr_matrix) -> np.ndarray:
     if not np.all(np.isfinite(T)):
         raise RuntimeError("backward solve produced non-finite values (is the exit reachable?)")
     return T
-
-
-def mean_first_passage_time_backward(drift, diffusion, grid, boundaries, convention: str = "ito") -> GridMFPTResult:
-    r"""Mean first-passage time to the absorbing walls from the backward Kolmogorov equation.
-
-    Solves :math:`\mathcal{L}^\dagger T = -1` in the domain with :math:`T=0` on absorbing walls and
-    :math:`\hat n\cdot D\nabla T = 0` on reflecting ones, where
-    :math:`\mathcal{L}^\dagger T = a\cdot\nabla T + D:\nabla\nabla T` (Itô) or
-    :math:`a\cdot\nabla T + \nabla\cdot(D\nabla T)` (ddt).  Discretely ``A.T @ T = -1`` with ``A`` from
-    :func:`assemble_generator` (one sparse LU).
-
-    Returns
-    -------
-    GridMFPTResult
-        ``res.T`` on the grid and ``res(x0)`` for any start.
-
-    References
-    ----------
-    THEORY.md §7 (exact MFPT from the backward equation), §6 (conventions).
-    """
-    _check_grid(grid)
-    codes = _bc_codes(boundaries, grid)
-    if not any(_ABSORBING in c for c in codes):
-        raise ValueError("mean_first_passage_time_backward: at least one boundary side must be 'absorbing'")
-    A = assemble_generator(drift, diffusion, grid, boundaries, convention)
-    return _grid_mfpt_result(grid, codes, _solve_backward(A).reshape(grid.shape))
-
-
-# ----------------------------------------------------------------------------------------------------
-# Underdamped (Kramers) equation in phase space (theta, r)
-# ----------------------------------------------------------------------------------------------------
-def _check_positive(name: str, value) -> float:
-    v = float(value)
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    return v
-
-
-def default_r_max(diffusion_max: float, mass: float, friction: float, n_sigma: float = 6.0) -> float:
-    r"""Velocity cut-off :math:`r_{\max} = n_\sigma \sqrt{D_{\max}/(M\gamma)}`.
-
-    :math:`D/(M\gamma)` is the stationary variance of :math:`r` for
-    :math:`M\,\mathrm{d}r = -\gamma r\,\mathrm{d}t + \sqrt{2D}\,\mathrm{d}W` (Maxwell law with temperature
-    :math:`D/\gamma`); with :math:`n_\sigma = 6` the truncated Gaussian mass is :math:`2\times10^{-9}`,
-    and forcing by :math:`-L'` shifts the velocity by at most :math:`\max|L'|/\gamma`, which callers
-    must keep well inside :math:`r_{\max}`.
-    """
-    for name, v in (("diffusion_max", diffusion_max), ("mass", mass), ("friction", friction), ("n_sigma", n_sigma)):
-        _check_positive(name, v)
-    return n_sigma * math.sqrt(diffusion_max / (mass * friction))
-
-
-def _kramers_callables(force, diffusion, mass, friction):
-    """Phase-space drift and diffusion of the Kramers equation for :math:`z = (\\theta, r)`."""
-
-    def drift(z):
-        th, r = z[:, 0], z[:, 1]
-        f = np.asarray(force(th), dtype=float)
-        return np.stack([r, (f - friction * r) / mass], axis=-1)
-
-    def diff(z):
-        d = np.asarray(diffusion(z[:, 0]), dtype=float)
-        out = np.zeros((z.shape[0], 2, 2))
-        out[:, 1, 1] = d / (mass * mass)
-        return out
-
-    return drift, diff
-
-
-THETA_SCHEMES = {"upwind3": 1.0 / 3.0, "upwind2": -1.0, "upwind": None}
-
-
-def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boundaries=("reflecting", "absorbing"),
-                      theta_scheme: str = "upwind3"):
-    r"""Forward operator of the Kramers equation on a phase-space grid :math:`(\theta, r)`.
-
-    The SDE is :math:`\mathrm{d}\theta = r\,\mathrm{d}t`,
-    :math:`M\,\mathrm{d}r = -\gamma r\,\mathrm{d}t + F(\theta)\,\mathrm{d}t + \sqrt{2D(\theta)}\,\mathrm{d}W`
-    with :math:`F = -L'` (THEORY.md §4: Momentum has :math:`M=\eta/\beta_3`, :math:`\gamma=(1-\beta_1)/\beta_3`,
-    :math:`D = (\eta/2)C`; Adai the same with its per-coordinate mass).  Its forward equation is
-
-    .. math:: \partial_t P = -r\partial_\theta P - \partial_r\Big[\frac{F-\gamma r}{M}P\Big]
-              + \frac{D(\theta)}{M^2}\partial_r^2 P .
-
-    The phase-space diffusion matrix :math:`\mathrm{diag}(0, D(\theta)/M^2)` has zero divergence, so the
-    Itô and ddt conventions coincide here.  The transport :math:`r\partial_\theta` is upwinded:
-    ``theta_scheme="upwind3"`` (default) is the upwind-biased :math:`\kappa=1/3` scheme (second order
-    overall, mass-conserving, not monotone), ``"upwind2"`` second-order upwind, ``"upwind"`` first-order
-    upwind (monotone, keeps :math:`P\ge0`, but its numerical diffusion :math:`|r|h_\theta/2` acts like
-    extra temperature and biases escape times exponentially: avoid for MFPTs).  The :math:`r`-flux is
-    Scharfetter–Gummel.  An ``"absorbing"`` :math:`\theta` wall removes mass
-    only where :math:`r` points out of the domain (upwind outflow) and injects none: the correct kinetic
-    boundary condition.  A ``"reflecting"`` :math:`\theta` wall is zero-flux (particles stop at it until
-    the force turns them; put it where the density is negligible).  The :math:`r` walls at
-    :math:`\pm r_{\max}` are zero-flux.
-
-    Parameters
-    ----------
-    force, diffusion : callable
-        :math:`F(\theta) = -L'(\theta)` and :math:`D(\theta)`, vectorised ``(n,) -> (n,)``.
-    mass, friction : float
-        :math:`M > 0`, :math:`\gamma > 0`.
-    grid : Grid2D
-        Axis 0 is :math:`\theta`, axis 1 is :math:`r` (usually symmetric, :math:`[-r_{\max}, r_{\max}]`).
-    theta_boundaries : pair of {"reflecting", "absorbing", "periodic"}
-    theta_scheme : {"upwind3", "upwind2", "upwind"}
-    """
-    if theta_scheme not in THETA_SCHEMES:
-        raise ValueError(f"theta_scheme must be one of {tuple(THETA_SCHEMES)}, got {theta_scheme!r}")
-    if not isinstance(grid, Grid2D):
-        raise TypeError("grid must be a Grid2D over (theta, r)")
-    mass = _check_positive("mass", mass)
-    friction = _check_positive("friction", friction)
-    codes = _bc_codes((tuple(theta_boundaries), ("reflecting", "reflecting")), grid)
-    drift, diff = _kramers_callables(force, diffusion, mass, friction)
-    coeffs = _sample_coefficients(drift, diff, grid, allow_zero_diagonal=True)
-    if np.any(coeffs.d_node[:, 1, 1] <= 0):
-        raise ValueError("diffusion must be strictly positive on the theta grid (add a floor)")
-    kappa = THETA_SCHEMES[theta_scheme]
-    return _assemble(grid, codes, coeffs, ito=True, transport_kappa=None if kappa is None else {0: kappa})
-
-
-def evolve_phase_space_density(force, diffusion, mass, friction, grid: Grid2D, p0, times, *, dt: float,
-                               theta_boundaries=("reflecting", "reflecting"), method: str = "tr-bdf2",
-                               normalize: bool = True, theta_scheme: str = "upwind3") -> np.ndarray:
-    """Forward Kramers equation: density on the :math:`(\\theta, r)` grid at ``times``.
-
-    See :func:`kramers_generator` for the model and :func:`evolve_density` for ``p0``, ``times``, ``dt``,
-    ``method``.  Returns shape ``(n_times,) + grid.shape``.
-    """
-    A = kramers_generator(force, diffusion, mass, friction, grid, theta_boundaries, theta_scheme)
-    t = _check_times(times)
-    return _integrate(A, _initial_density(p0, grid, normalize), t, dt, method).reshape((t.size,) + grid.shape)
-
-
-def mean_first_passage_time_underdamped(force, diffusion, mass, friction, theta_range, theta_boundaries,
-                                        n_theta: int, n_r: int, r_max: float | None = None,
-                                        n_sigma: float = 6.0, theta_scheme: str = "upwind3") -> GridMFPTResult:
-    r"""MFPT of the Kramers dynamics to the absorbing :math:`\theta` wall(s), from the backward equation
-
-    .. math:: r\,\partial_\theta T + \frac{F(\theta)-\gamma r}{M}\partial_r T
-              + \frac{D(\theta)}{M^2}\partial_r^2 T = -1 ,
-
-    with :math:`T = 0` on the absorbing wall where :math:`r` points out of the domain (discretely: the
-    transpose of :func:`kramers_generator`).
-
-    Parameters
-    ----------
-    force, diffusion, mass, friction
-        As in :func:`kramers_generator`.
-    theta_range : (float, float)
-        :math:`[\theta_{lo}, \theta_{hi}]`; the exit line is the absorbing side (e.g. ``theta_exit``).
-    theta_boundaries : pair
-        e.g. ``("reflecting", "absorbing")`` for an exit at :math:`\theta_{hi}`.
-    n_theta, n_r : int
-        Cells along :math:`\theta` and :math:`r`.
-    r_max : float, optional
-        Velocity cut-off; default :func:`default_r_max` with :math:`D_{\max}` sampled on the
-        :math:`\theta` cells.
-    n_sigma : float
-        Number of thermal velocity scales in the default ``r_max``.
-    theta_scheme : str
-        See :func:`kramers_generator`.
-
-    Returns
-    -------
-    GridMFPTResult
-        ``res((theta0, r0))`` is the MFPT from that phase-space point.  Near an absorbing wall the
-        interpolator extends with constant values (:math:`T\ne0` on the inflow half of the wall).
-
-    Notes
-    -----
-    As :math:`M\to0` (:math:`MH/\gamma^2\ll1`) the result tends to the overdamped MFPT with drift
-    :math:`F/\gamma` and diffusion :math:`D/\gamma^2` (tested).
-    """
-    mass = _check_positive("mass", mass)
-    friction = _check_positive("friction", friction)
-    if "absorbing" not in tuple(theta_boundaries):
-        raise ValueError("theta_boundaries must contain 'absorbing' (the exit line)")
-    th = Grid1D(theta_range[0], theta_range[1], n_theta)
-    if r_max is None:
-        d = np.asarray(diffusion(th.edges), dtype=float)
-        r_max = default_r_max(float(np.max(d)), mass, friction, n_sigma)
-    r_max = _check_positive("r_max", r_max)
-    grid = Grid2D((th.lo, -r_max), (th.hi, r_max), (n_theta, n_r))
-    A = kramers_generator(force, diffusion, mass, friction, grid, theta_boundaries, theta_scheme)
-    codes = _bc_codes((tuple(theta_boundaries), ("reflecting", "reflecting")), grid)
-    return _grid_mfpt_result(grid, codes, _solve_backward(A).reshape(grid.shape), wall_value_zero=False)

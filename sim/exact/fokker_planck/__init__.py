@@ -1,0 +1,51 @@
+r"""Fokker–Planck and backward-Kolmogorov grid solvers (overdamped 1-D/2-D, underdamped phase space).
+
+The exact models of THEORY.md §7 that need a grid: densities of the forward equation, stationary and
+quasi-stationary densities, escape rates and mean first-passage times from the backward equation.  One
+package, split by equation:
+
+* :mod:`.grid` — :class:`Grid1D`, :class:`Grid2D`, the boundary names (:data:`BOUNDARIES`), and the
+  discretisation both equations share: Scharfetter–Gummel / cross / upwind flux kernels, operator
+  assembly, the time integrator (:data:`TIME_METHODS`), the backward solve and :class:`GridMFPTResult`.
+* :mod:`.overdamped` — the overdamped equation :math:`\mathrm{d}x = a\,\mathrm{d}t + \sqrt{2D}\,\mathrm{d}W`
+  in the Itô or [DDT] convention (:data:`CONVENTIONS`, :func:`check_convention`):
+  :func:`assemble_generator`, :func:`evolve_density`, :func:`stationary_density`, :func:`escape_rate`
+  (:class:`EscapeRateResult`), :func:`mean_first_passage_time_backward`.
+* :mod:`.kramers` — the underdamped (Kramers) equation in phase space :math:`(\theta, r)`:
+  :func:`default_r_max`, :func:`kramers_generator` (:data:`THETA_SCHEMES`),
+  :func:`evolve_phase_space_density`, :func:`mean_first_passage_time_underdamped`.
+
+Every public name is re-exported here, so ``from optdyn.sim.exact import fokker_planck as fp; fp.<name>``
+is the way to use the package.  Forward and backward answers are exactly dual on a grid (the backward
+generator is the transpose of the forward matrix), and every solver checks its inputs by name.
+
+References
+----------
+THEORY.md §0 (conventions), §4 (continuous models), §6 (Itô vs [DDT] currents), §7 (exact model solvers).
+"""
+from .grid import BOUNDARIES, TIME_METHODS, Grid1D, Grid2D, GridMFPTResult
+from .kramers import (THETA_SCHEMES, default_r_max, evolve_phase_space_density, kramers_generator,
+                      mean_first_passage_time_underdamped)
+from .overdamped import (CONVENTIONS, EscapeRateResult, assemble_generator, check_convention, escape_rate,
+                         evolve_density, mean_first_passage_time_backward, stationary_density)
+
+__all__ = [
+    "Grid1D",
+    "Grid2D",
+    "CONVENTIONS",
+    "BOUNDARIES",
+    "TIME_METHODS",
+    "THETA_SCHEMES",
+    "check_convention",
+    "assemble_generator",
+    "evolve_density",
+    "stationary_density",
+    "escape_rate",
+    "EscapeRateResult",
+    "mean_first_passage_time_backward",
+    "GridMFPTResult",
+    "kramers_generator",
+    "default_r_max",
+    "evolve_phase_space_density",
+    "mean_first_passage_time_underdamped",
+]
