@@ -61,7 +61,7 @@ def times_from_result(result, label: int | None = None):
     r"""``(times, escaped)`` of an :class:`~sim.results.EnsembleResult`.
 
     Escaped paths give their exit time ``exit_step·dt``; paths still running give the time they were
-    observed for, ``n_steps·dt`` (:math:`\ge t_{max}`).  Diverged paths are dropped (with a warning).
+    observed for, ``n_steps·dt`` (``result.t_end`` :math:`\le t_{max}`).  Diverged paths are dropped (with a warning).
     With ``label``, only exits with that label count as events; other exits are censored at their
     exit time (cause-specific hazard, competing risks).
     """
