@@ -29,23 +29,6 @@ from .kramers import (THETA_SCHEMES, default_r_max, evolve_phase_space_density, 
 from .overdamped import (CONVENTIONS, EscapeRateResult, assemble_generator, check_convention, escape_rate,
                          evolve_density, mean_first_passage_time_backward, stationary_density)
 
-__all__ = [
-    "Grid1D",
-    "Grid2D",
-    "CONVENTIONS",
-    "BOUNDARIES",
-    "TIME_METHODS",
-    "THETA_SCHEMES",
-    "check_convention",
-    "assemble_generator",
-    "evolve_density",
-    "stationary_density",
-    "escape_rate",
-    "EscapeRateResult",
-    "mean_first_passage_time_backward",
-    "GridMFPTResult",
-    "kramers_generator",
-    "default_r_max",
-    "evolve_phase_space_density",
-    "mean_first_passage_time_underdamped",
-]
+from . import grid, kramers, overdamped
+
+__all__ = [*grid.__all__, *overdamped.__all__, *kramers.__all__]
