@@ -19,6 +19,8 @@ from ..registry import (DISCRETE_VS_SDE, SCALING, SIM_VS_EXACT, check)
 from optdyn.sim.exact import fokker_planck as fp
 
 RESULT = "ddt-sgd"
+#: The sim classes these checks run (RESULTS.md).
+SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'SGDLangevin', 'SGD', 'HalfSpaceExit', 'BoxExit', 'QuadraticSaddle')
 
 
 def _sgd_mc(exponent, settings, stream, n=None, kappa=1.0):

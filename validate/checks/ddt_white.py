@@ -14,6 +14,8 @@ from ..records import CheckRecord
 from ..registry import (CLOSED_VS_EXACT, SIM_VS_EXACT, check)
 
 RESULT = "ddt-white"
+#: The sim classes these checks run (RESULTS.md).
+SIM_CLASSES = ('PiecewiseQuadraticWells', 'WhiteNoise', 'SGDLangevin', 'HalfSpaceExit')
 
 
 @check(RESULT, kind=SIM_VS_EXACT, problems=("unit-wells",), paths=(2000, 20000))

@@ -15,6 +15,8 @@ from ..records import CheckRecord
 from ..registry import (CLOSED_VS_EXACT, SIM_VS_EXACT, check)
 
 RESULT = "prop2"
+#: The sim classes these checks run (RESULTS.md).
+SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'AdamSDE', 'HalfSpaceExit')
 
 
 @check(RESULT, kind=SIM_VS_EXACT, problems=("unit-wells",), paths=(1000, 15000))

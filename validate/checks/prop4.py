@@ -19,6 +19,8 @@ from ..records import FINDING, PASS, CheckRecord
 from ..registry import CLOSED_VS_EXACT, SIM_VS_EXACT, check
 
 RESULT = "prop4"
+#: The sim classes these checks run (RESULTS.md).
+SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'AdaiSDE', 'SGDLangevin', 'HalfSpaceExit')
 BETA0 = P.BETA0
 MC_GRID = (480, 193)
 

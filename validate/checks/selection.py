@@ -17,6 +17,8 @@ from ..registry import SELECTION, check
 from ..stats import Z_SIGMA
 
 RESULT = "selection"
+#: The sim classes these checks run (RESULTS.md).
+SIM_CLASSES = ('FlatSharpDoubleWell', 'HessianNoise', 'SGD', 'Momentum', 'Adai', 'Adam', 'AdaMod', 'HalfSpaceExit')
 DESCRIPTION = "Minima selection: flat vs sharp well, long-run flat fraction of five real optimizers vs their theories"
 #: optimizer → the result id its part of the check reports on
 IDS = {"SGD": "ddt-sgd", "Momentum": "thm3", "Adai": "prop4", "Adam": "prop2", "AdaMod": "adamod-a1"}

@@ -23,6 +23,8 @@ from ..registry import CLOSED_VS_EXACT, DISCRETE_VS_SDE, SCALING, SIM_VS_EXACT, 
 from ..stats import Z_SIGMA, local_slopes, weighted_slope
 
 RESULT = "thm2"
+#: The sim classes these checks run (RESULTS.md).
+SIM_CLASSES = ('QuadraticSaddle', 'HessianNoise', 'MomentumSDE', 'Momentum', 'SlabExit')
 LR, BATCH, BETA1 = P.LR, P.BATCH, P.BETA1
 TIMES = (0.25, 0.5, 1.0)
 #: the two Momentum forms: PyTorch heavy ball (β₃ = 1) and EMA (β₃ = 1 − β₁)

@@ -35,6 +35,8 @@ from ..records import CheckRecord
 from ..registry import VALIDITY_MAP, check
 
 RESULT = "validity"
+#: The sim classes these checks run (RESULTS.md).
+SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'SGDLangevin', 'MomentumSDE', 'AdaiSDE', 'HalfSpaceExit')
 DESCRIPTION = "Validity maps: relative error of the escape-time laws (SGD, Theorem 3, Proposition 4) over T/ΔL and η|H_b|"
 COVERS = ("ddt-sgd", "thm3", "prop4")
 HA, HB, BARRIER = 1.0, 1.0, 1.0
