@@ -334,70 +334,13 @@ def escape_statistics(result, confidence: float = 0.95, label: int | None = None
 # ----------------------------------------------------------------------------------------------
 def problem_mfpt_1d(problem, *, reflecting: float | None = None, absorbing: float | None = None,
                     convention: str = "ito", n_intervals: int = 20000):
-    r"""Exact MFPT of the SGD SDE (or of another overdamped model, e.g. ``AdamSDE(beta1=0)``, through its
-    ``drift_diffusion``) of a 1-D problem, by :func:`sim.exact.mfpt.mean_first_passage_time_1d`.
+    """Exact MFPT of an overdamped 1-D problem by quadrature: moved to
+    :func:`sim.exact.adapters.mfpt_1d` (the adapters from a Problem to the exact models); kept here
+    as an alias."""
+    from .exact.adapters import mfpt_1d
 
-    The adapter from the shared :class:`~sim.problem.Problem` to the solver's callables:
-    drift :math:`a(x) = -L'(x)`, diffusion :math:`D(x) = (\eta/2)\,C(x)` with :math:`C` from the
-    problem's noise model and :math:`\eta` = ``problem.dynamics.lr`` (THEORY.md §4, SGD), Itô by
-    default (what Euler–Maruyama and the SGD recursion converge to).  The landscape's ``breakpoints``
-    (junctions of :class:`~sim.landscapes.PiecewiseQuadraticWells`) that lie inside the interval become
-    panel ends, keeping the quadrature fourth order.
-
-    Parameters
-    ----------
-    problem : Problem
-        1-D, with ``SGD`` or ``SGDLangevin`` dynamics.
-    absorbing : float, optional
-        Default: the problem's exit, which must then be a 1-D :class:`~sim.exits.HalfSpaceExit`
-        (enter :math:`n x \ge o`: absorbing at :math:`o/n`).
-    reflecting : float, optional
-        Reflecting wall on the other side of ``x0``.  Default: ``x0 - 8 (absorbing - x0)``, far
-        enough that the stationary mass beyond it is negligible for a confining well (check it for
-        your landscape: the MFPT must not change when the wall moves).
-    convention : {"ito", "ddt"}
-    n_intervals : int
-
-    Returns
-    -------
-    sim.exact.mfpt.MFPTQuadratureResult
-        ``value`` (time units), ``error`` (quadrature error estimate).
-    """
-    from .dynamics import SGD, SGDLangevin
-    from .exits import HalfSpaceExit
-    from .exact.mfpt import mean_first_passage_time_1d
-
-    if problem.dim != 1:
-        raise ValueError(f"problem_mfpt_1d needs a 1-D problem, got dim={problem.dim}")
-    overdamped = getattr(problem.dynamics, "overdamped", False) and hasattr(problem.dynamics, "drift_diffusion")
-    if not isinstance(problem.dynamics, (SGD, SGDLangevin)) and not overdamped:
-        raise TypeError(f"problem_mfpt_1d solves an overdamped SDE; dynamics must be SGD, SGDLangevin or an "
-                        f"overdamped model with drift_diffusion (e.g. AdamSDE(beta1=0)), "
-                        f"got {type(problem.dynamics).__name__}")
-    x0 = float(problem.x0[0])
-    if absorbing is None:
-        if not isinstance(problem.exit, HalfSpaceExit):
-            raise ValueError("absorbing must be given unless the problem's exit is a HalfSpaceExit")
-        absorbing = problem.exit.offset / problem.exit.normal[0]
-    absorbing = float(V.finite_array("absorbing", absorbing, ndim=0))
-    if reflecting is None:
-        reflecting = x0 - 8.0 * (absorbing - x0)
-    reflecting = float(V.finite_array("reflecting", reflecting, ndim=0))
-    land, noise, eta = problem.landscape, problem.noise, problem.dynamics.lr
-    if overdamped:  # the model's own coefficients (AdamSDE with beta1 = 0: preconditioned)
-        drift, diffusion = problem.overdamped_coefficients()
-    else:
-        def drift(x):
-            return -land.gradient(np.asarray(x, dtype=float)[:, None])[:, 0]
-
-        def diffusion(x):
-            return 0.5 * eta * noise.covariance(np.asarray(x, dtype=float)[:, None], land)[:, 0, 0]
-
-    lo, hi = min(reflecting, absorbing), max(reflecting, absorbing)
-    bps = np.asarray(getattr(land, "breakpoints", np.zeros((0, 1))), dtype=float).reshape(-1)
-    bps = [float(b) for b in bps if lo < b < hi and b != x0]
-    return mean_first_passage_time_1d(drift, diffusion, x0, reflecting, absorbing, convention,
-                                      breakpoints=bps, n_intervals=n_intervals)
+    return mfpt_1d(problem, reflecting=reflecting, absorbing=absorbing, convention=convention,
+                   n_intervals=n_intervals)
 
 
 #: Broadie–Glasserman–Kou constant, :math:`-\zeta(1/2)/\sqrt{2\pi}`.

@@ -1,5 +1,10 @@
-"""optdyn's validation: theory entries checked against simulations (THEORY.md §7)."""
-from .records import CheckRecord, Settings
-from .suite import SUITES, format_table, run_suite, write_report
+"""optdyn's validation: theory entries checked against simulations (THEORY.md §7).
 
-__all__ = ["CheckRecord", "Settings", "SUITES", "format_table", "run_suite", "write_report"]
+One check module per result id in :mod:`validate.checks` (discovered), checks declared with
+:func:`validate.registry.check`, shared problems in :mod:`validate.problems`, record builders in
+:mod:`validate.estimates`.
+"""
+from .records import CheckRecord, Settings
+from .suite import format_table, run_suite, select, write_report
+
+__all__ = ["CheckRecord", "Settings", "format_table", "run_suite", "select", "write_report"]

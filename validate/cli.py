@@ -1,13 +1,16 @@
 """The ``optdyn`` command (also ``python -m optdyn``).
 
-``optdyn validate [--full] [--only thm1,...] [--seed N] [--backend NAME] [--out DIR]`` runs the
-validation suite, prints a table, writes ``report.md``, ``results.json`` and figures, and exits
-non-zero when a check fails (``python -m optdyn.validate`` is the same).  ``optdyn bench ...`` runs
+``optdyn validate [--full] [--only thm1,...] [--check NAME,...] [--seed N] [--backend NAME] [--out DIR]``
+runs the validation suite, prints a table, writes ``report.md``, ``results.json`` and figures, and exits
+1 when a check fails (``python -m optdyn.validate`` is the same); ``--list`` prints one line per result
+and per check.  The arguments are checked before anything runs: a bad ``--only``/``--check``, an
+unknown ``--backend``, or an ``--out`` that is a file or cannot be written exit with code 2.  ``optdyn bench ...`` runs
 the benchmarks; ``optdyn --version`` prints the version.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -17,34 +20,74 @@ __all__ = ["main", "validate_main", "bench_main"]
 def _validate_parser(prog="optdyn validate") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description="Check optimizer theory against simulation.")
     p.add_argument("--full", action="store_true", help="larger ensembles and finer steps (slow)")
-    p.add_argument("--only", default="", help="comma-separated result ids, e.g. thm1")
+    p.add_argument("--only", default="", help="comma-separated result ids, e.g. thm3 (every check about it)")
+    p.add_argument("--check", default="", help="comma-separated check names, e.g. thm1.closed-form (see --list)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--backend", default="numba", help="simulation backend (numba, numpy, torch, ...)")
     p.add_argument("--out", default="validate-report", help="report folder (default ./validate-report)")
-    p.add_argument("--list", action="store_true", help="list the result ids and exit")
+    p.add_argument("--list", action="store_true", help="list the results and their checks, and exit")
     return p
+
+
+def _check_out(out: str) -> str | None:
+    """Why ``out`` cannot be the report folder, or None: it must be a folder (or creatable) and writable."""
+    path = os.path.abspath(out)
+    if os.path.exists(path) and not os.path.isdir(path):
+        return f"--out {out!r} exists and is not a folder"
+    probe = path
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if not os.path.isdir(probe):
+        return f"--out {out!r}: {probe!r} is not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"--out {out!r}: {probe!r} is not writable"
+    return None
+
+
+def _check_backend(name: str) -> str | None:
+    from optdyn import sim
+
+    try:
+        sim.get_backend(name)
+    except (ValueError, TypeError, ImportError) as exc:
+        return f"--backend {name!r}: {exc} (available: {', '.join(sim.available_backends())})"
+    return None
+
+
+def _split(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]
 
 
 def validate_main(argv=None, prog="optdyn validate") -> int:
     from .records import FAIL, FINDING, Settings
-    from .suite import SUITES, format_table, run_suite, write_report
+    from .suite import format_table, list_text, run_suite, select, write_report
 
     args = _validate_parser(prog).parse_args(argv)
     if args.list:
-        print("\n".join(SUITES))
+        print(list_text())
         return 0
+    only, names = _split(args.only), _split(args.check)
+    errors = []
     if args.seed < 0:
-        print("error: --seed must be >= 0", file=sys.stderr)
+        errors.append("--seed must be >= 0")
+    try:
+        select(only, names)
+    except ValueError as exc:
+        errors.append(str(exc))
+    for why in (_check_backend(args.backend), _check_out(args.out)):
+        if why:
+            errors.append(why)
+    if errors:
+        for e in errors:
+            print(f"error: {e}", file=sys.stderr)
         return 2
-    only = [s.strip() for s in args.only.split(",") if s.strip()] or None
     settings = Settings(full=args.full, seed=args.seed, backend=args.backend, out=args.out)
     print(f"optdyn validate: {'full' if args.full else 'quick'} suite, backend {args.backend}, seed {args.seed}")
     t0 = time.perf_counter()
-    try:
-        records = run_suite(only, settings)
-    except (ValueError, ImportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    records = run_suite(only, settings, names=names)
     elapsed = time.perf_counter() - t0
     print()
     print(format_table(records))

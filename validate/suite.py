@@ -1,73 +1,105 @@
-"""The validation suite: which checks exist, running them, writing the report."""
+"""The validation suite: selecting checks by result id or name, running them, writing the report.
+
+Suite ids are the theory registry's ids (``optdyn.theory.ids()``) plus the cross-result ids of
+:mod:`validate.checks` (``validity``, ``selection``); ``--only thm3`` runs every check that covers
+Theorem 3 (its own module and the parts of the cross-result checks about it).
+"""
 from __future__ import annotations
 
 import json
 import os
 import platform
+import tempfile
 import time
 import traceback
 
 import numpy as np
 
+from . import registry
 from .records import FAIL, FINDING, PASS, CheckRecord, Settings
 
-__all__ = ["SUITES", "run_suite", "write_report", "format_table"]
+__all__ = ["ALIASES", "select", "run_suite", "write_report", "format_table", "list_text", "atomic_write"]
+
+#: Former suite keys → the result ids that replaced them.
+ALIASES = {"ddt-sgd-escape": "ddt-sgd", "thm3-escape": "thm3", "prop4-escape": "prop4",
+           "minima-selection": "selection"}
 
 
-def _checks(module: str, attr: str = "CHECKS"):
-    """A loader for the check functions ``validate.<module>.<attr>`` (imported when first run)."""
-
-    def load():
-        import importlib
-
-        return getattr(importlib.import_module(f"{__package__}.{module}"), attr)
-
-    return load
-
-
-#: Result id → a loader returning that result's check functions (imported lazily).
-SUITES = {
-    "thm1": _checks("thm1"),
-    "thm2": _checks("saddles", "THM2_CHECKS"),
-    "prop1": _checks("saddles", "PROP1_CHECKS"),
-    "prop3": _checks("saddles", "PROP3_CHECKS"),
-    "validity": _checks("validity"),
-    "ddt-sgd-escape": _checks("minima", "SGD_CHECKS"),
-    "ddt-white": _checks("minima", "WHITE_CHECKS"),
-    "prop2": _checks("minima", "PROP2_CHECKS"),
-    "thm3-escape": _checks("minima", "THM3_CHECKS"),
-    "prop4-escape": _checks("minima", "PROP4_CHECKS"),
-    "adamod-a1": _checks("minima", "ADAMOD_CHECKS"),
-    "minima-selection": _checks("minima", "SELECTION_CHECKS"),
-}
+def select(only=None, names=None) -> list[tuple]:
+    """The checks to run, as ``(check, results)`` pairs: those covering any result in ``only`` (with
+    ``results`` = ``only``, so a cross-result check computes only those parts) plus those named in
+    ``names`` (whole, ``results`` None); all checks if both are empty.  Unknown ids or names raise
+    ValueError listing the known ones."""
+    ids = registry.result_ids()
+    specs = registry.all_checks()
+    only = [ALIASES.get(i, i) for i in (only or [])]
+    names = list(names or [])
+    unknown = [i for i in only if i not in ids]
+    if unknown:
+        raise ValueError(f"unknown result id(s) {unknown}; known: {', '.join(ids)}")
+    known = {s.name for s in specs}
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise ValueError(f"unknown check name(s) {bad}; known: {', '.join(sorted(known))}")
+    if not only and not names:
+        return [(s, None) for s in specs]
+    return [(s, None if s.name in names else tuple(only)) for s in specs
+            if s.name in names or s.result in only or any(r in only for r in s.covers)]
 
 
-def run_suite(only=None, settings: Settings | None = None, log=print) -> list[CheckRecord]:
-    """Run the checks of the results in ``only`` (all if None) and return their records.
+def list_text() -> str:
+    """One line per result id and one per check (``optdyn validate --list``)."""
+    lines = []
+    specs = registry.all_checks()
+    for rid in registry.result_ids():
+        lines.append(f"{rid}: {registry.result_description(rid)}")
+        for s in specs:
+            if s.result == rid:
+                lines.append(f"  {s.line()}")
+        also = [s.name for s in specs if s.result != rid and rid in s.covers]
+        if also:
+            lines.append(f"  (also in: {', '.join(also)})")
+    return "\n".join(lines)
+
+
+def run_suite(only=None, settings: Settings | None = None, log=print, names=None) -> list[CheckRecord]:
+    """Run the checks of the results in ``only`` and the checks in ``names`` (all if both empty) and
+    return their records.
 
     A check that raises becomes a failing record carrying the traceback: a crash is never a pass.
     """
     settings = settings or Settings()
-    ids = list(SUITES) if not only else list(only)
-    unknown = [i for i in ids if i not in SUITES]
-    if unknown:
-        raise ValueError(f"unknown result id(s) {unknown}; known: {', '.join(SUITES)}")
     records = []
-    for rid in ids:
-        for check in SUITES[rid]():
-            t0 = time.perf_counter()
-            try:
-                recs = check(settings)
-            except Exception as exc:  # reported, never swallowed
-                recs = [CheckRecord(rid, check.__name__, "check raised an exception", np.nan, np.nan,
-                                    (0, 0), "n/a", verdict=FAIL, note=f"{type(exc).__name__}: {exc}",
-                                    details={"traceback": traceback.format_exc()})]
-            el = time.perf_counter() - t0
-            for r in recs:
-                r.details.setdefault("seconds", el)
-            log(f"  {rid}/{check.__name__}: {', '.join(r.verdict for r in recs)} ({el:.1f} s)")
-            records.extend(recs)
+    for spec, results in select(only, names):
+        t0 = time.perf_counter()
+        try:
+            recs = spec(settings, results)
+        except Exception as exc:  # reported, never swallowed
+            recs = [CheckRecord(spec.result, spec.name, "check raised an exception", np.nan, np.nan,
+                                (0, 0), "n/a", verdict=FAIL, note=f"{type(exc).__name__}: {exc}",
+                                details={"traceback": traceback.format_exc()})]
+        el = time.perf_counter() - t0
+        for r in recs:
+            r.details.setdefault("seconds", el)
+            r.details.setdefault("check", spec.name)
+        log(f"  {spec.name}: {', '.join(r.verdict for r in recs)} ({el:.1f} s)")
+        records.extend(recs)
     return records
+
+
+def atomic_write(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``: a
+    reader sees the old file or the new one, never a partial one."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _fmt(x: float) -> str:
@@ -138,10 +170,9 @@ def write_report(records, settings: Settings, elapsed: float) -> tuple[str, str]
         for r in fails:
             md += [f"```\n{r.details['traceback']}\n```"]
     report = os.path.join(settings.out, "report.md")
-    with open(report, "w") as fh:
-        fh.write("\n".join(md) + "\n")
     js = os.path.join(settings.out, "results.json")
-    with open(js, "w") as fh:
-        json.dump({"settings": settings.__dict__, "elapsed_s": elapsed,
-                   "records": [r.to_json() for r in records]}, fh, indent=2, default=float)
+    payload = json.dumps({"settings": settings.__dict__, "elapsed_s": elapsed,
+                          "records": [r.to_json() for r in records]}, indent=2, default=float)
+    atomic_write(report, "\n".join(md) + "\n")
+    atomic_write(js, payload)
     return report, js

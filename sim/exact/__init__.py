@@ -6,6 +6,7 @@
   underdamped phase space).
 """
 from . import fokker_planck, linear, mfpt
+from . import adapters  # Problem -> exact model (mfpt_1d, kramers_mfpt)
 from .linear import (affine_recursion_moments, exact_scheme_moments, exact_scheme_state_moments,
                      exact_sde_moments, exact_sde_state_moments, linear_sde_moments)
 

@@ -7,7 +7,9 @@ import pytest
 
 from optdyn import sim
 from optdyn import theory
-from optdyn.validate import minima as vm
+from optdyn.validate import estimates
+from optdyn.validate import problems as P
+from optdyn.validate.checks import adamod_a1, ddt_sgd, ddt_white, prop2, prop4, selection, thm3
 from optdyn.validate.records import FAIL, FINDING, PASS, Settings
 
 
@@ -30,8 +32,8 @@ def test_adam_sde_drift_diffusion_and_quadrature():
     x = np.array([[-2.5], [-1.0], [0.3]])
     assert np.allclose(diff(x)[:, 0, 0], 0.05, rtol=1e-6)
     assert np.allclose(drift(x)[:, 0], -np.sqrt(0.04) * land.gradient(x)[:, 0], rtol=1e-6)
-    prob = vm.problem(land, sim.HessianNoise(0.16), dyn)
-    tau = vm.exact_1d(prob)
+    prob = P.escape_problem(land, sim.HessianNoise(0.16), dyn)
+    tau = estimates.exact_1d(prob)
     closed = theory.prop2.escape_time_alr(1.0, -1.0, 1.0, 0.1, 0.16)
     assert abs(closed / tau - 1) < 5e-3  # E_Adam = 8: measured Laplace error -2.3e-3
     with pytest.raises(ValueError, match="overdamped"):
@@ -40,22 +42,22 @@ def test_adam_sde_drift_diffusion_and_quadrature():
 
 def test_prop2_exact_passes_and_flags_a_wrong_exponent(tmp_path, monkeypatch):
     s = Settings(out=str(tmp_path))
-    recs = vm.check_prop2_exact(s)
+    recs = prop2.check_prop2_exact(s)
     assert all(r.verdict == PASS for r in recs), _verdicts(recs)
     real = theory.prop2.exponent
     monkeypatch.setattr(theory.prop2, "exponent", lambda *a, **k: 1.1 * real(*a, **k))
-    bad = vm.check_prop2_exact(s)
+    bad = prop2.check_prop2_exact(s)
     assert any(r.verdict == FINDING for r in bad if "scaling" in r.comparison), _verdicts(bad)
     real_t = theory.prop2.escape_time_alr
     monkeypatch.setattr(theory.prop2, "exponent", real)
     monkeypatch.setattr(theory.prop2, "escape_time_alr", lambda *a, **k: 1.2 * real_t(*a, **k))
-    bad = vm.check_prop2_exact(s)
+    bad = prop2.check_prop2_exact(s)
     assert all(r.verdict == FINDING for r in bad if "validity" in r.comparison), _verdicts(bad)
 
 
 def test_white_exact_passes_and_flags_a_sharpness_dependent_exponent(tmp_path, monkeypatch):
     s = Settings(out=str(tmp_path))
-    recs = vm.check_white_exact(s)
+    recs = ddt_white.check_white_exact(s)
     assert all(r.verdict == PASS for r in recs), _verdicts(recs)
     real = theory.ddt.white_escape_time
 
@@ -63,13 +65,13 @@ def test_white_exact_passes_and_flags_a_sharpness_dependent_exponent(tmp_path, m
         return real(ha, hb, dl, d) * np.exp(dl / d * (1 / np.asarray(ha)[0] - 1))
 
     monkeypatch.setattr(theory.ddt, "white_escape_time", wrong)
-    bad = vm.check_white_exact(s)
+    bad = ddt_white.check_white_exact(s)
     assert any(r.verdict == FINDING for r in bad if "scaling" in r.comparison), _verdicts(bad)
 
 
 def test_momentum_adai_exact_passes_and_flags_wrong_ratios(tmp_path, monkeypatch):
     s = Settings(out=str(tmp_path))
-    recs = vm.check_momentum_adai_exact(s)
+    recs = thm3.check_momentum_exact(s) + prop4.check_adai_exact(s)
     assert {r.result for r in recs} == {"thm3", "prop4"}
     assert all(r.verdict == PASS for r in recs), _verdicts(recs)
     real_m, real_a = theory.thm3.ratio_to_sgd, theory.prop4.ratio_to_sgd
@@ -78,55 +80,56 @@ def test_momentum_adai_exact_passes_and_flags_wrong_ratios(tmp_path, monkeypatch
     real_g = theory.thm3.growth_rate
     # a growth rate that scales like √|H| (not |H|) would change the fitted exponent
     monkeypatch.setattr(theory.thm3, "growth_rate", lambda h, *a, **k: real_g(h, *a, **k) * np.abs(h) ** 4)
-    bad = vm.check_momentum_adai_exact(s)
+    bad = thm3.check_momentum_exact(s) + prop4.check_adai_exact(s)
     assert all(r.verdict == FINDING for r in bad if "ratio" in r.comparison), _verdicts(bad)
     assert any(r.verdict == FINDING for r in bad if r.result == "thm3" and "scaling" in r.comparison)
 
 
 def test_sgd_sim_vs_exact_passes_and_fails_on_a_wrong_exact_model(tmp_path, monkeypatch):
     s = Settings(out=str(tmp_path))
-    recs = vm.check_sgd_sim_vs_exact(s)
+    recs = ddt_sgd.check_sgd_sim_vs_exact(s)
     assert all(r.verdict == PASS for r in recs), _verdicts(recs)
-    real = vm.exact_1d
-    monkeypatch.setattr(vm, "exact_1d", lambda *a, **k: 1.3 * real(*a, **k))
-    bad = vm.check_sgd_sim_vs_exact(s)  # the Monte Carlo is cached: only the exact value changes
+    real = ddt_sgd.exact_1d
+    monkeypatch.setattr(ddt_sgd, "exact_1d", lambda *a, **k: 1.3 * real(*a, **k))
+    bad = ddt_sgd.check_sgd_sim_vs_exact(s)  # the Monte Carlo is cached: only the exact value changes
     assert all(r.verdict == FAIL for r in bad), _verdicts(bad)
 
 
 @pytest.mark.slow
 def test_minima_selection_passes_and_flags_an_sgd_like_adam_law(tmp_path, monkeypatch):
     s = Settings(out=str(tmp_path))
-    recs = vm.check_minima_selection(s)
+    recs = selection.check_minima_selection(s)
     assert all(r.verdict == PASS for r in recs), _verdicts(recs)
     assert (tmp_path / "figures" / "minima_selection.png").exists()
     # if Adam escaped like SGD (Hessian-dependent exponent), it would prefer the flat well
     monkeypatch.setattr(theory.prop2, "escape_time",
                         lambda ha, hb, dl, lr, b, *a, **k: theory.ddt.sgd_escape_time(ha, hb, dl, lr, 20 * b))
-    bad = vm.check_minima_selection(s)
+    bad = selection.check_minima_selection(s)
     assert all(r.verdict == FINDING for r in bad if r.result == "prop2"), _verdicts(bad)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["check_sgd_discrete_vs_sde", "check_momentum_discrete_vs_sde",
-                                  "check_sgd_scaling", "check_white_sim_vs_exact", "check_prop2_sim_vs_exact",
-                                  "check_momentum_sim_vs_exact", "check_adai_sim_vs_exact", "check_ratio_mc",
-                                  "check_adamod_vs_adam"])
-def test_monte_carlo_checks_pass(tmp_path, name):
-    recs = getattr(vm, name)(Settings(out=str(tmp_path)))
+@pytest.mark.parametrize("module, name", [
+    (ddt_sgd, "check_sgd_discrete_vs_sde"), (thm3, "check_momentum_discrete_vs_sde"), (ddt_sgd, "check_sgd_scaling"),
+    (ddt_white, "check_white_sim_vs_exact"), (prop2, "check_prop2_sim_vs_exact"),
+    (thm3, "check_momentum_sim_vs_exact"), (prop4, "check_adai_sim_vs_exact"), (thm3, "check_ratio_mc"),
+    (adamod_a1, "check_adamod_vs_adam"), (thm3, "check_kramers_vs_monte_carlo"), (ddt_sgd, "check_box_exit_grid")])
+def test_monte_carlo_checks_pass(tmp_path, module, name):
+    recs = getattr(module, name)(Settings(out=str(tmp_path)))
     assert all(r.verdict in (PASS, FINDING) for r in recs), _verdicts(recs)
 
 
 @pytest.mark.slow
 def test_adamod_check_flags_a_different_escape_law(tmp_path, monkeypatch):
     """Driving 'AdaMod' at a lower temperature (a wrong A1(iv)) must not pass."""
-    real = vm.problem
+    real = adamod_a1.problem
 
     def colder(land, noise, dyn, *a, **k):
         if isinstance(dyn, sim.AdaMod):
             noise = sim.HessianNoise(noise.batch_size * 1.5)
         return real(land, noise, dyn, *a, **k)
 
-    monkeypatch.setattr(vm, "problem", colder)
-    vm._CACHE.clear()
-    recs = vm.check_adamod_vs_adam(Settings(out=str(tmp_path), seed=5))
+    monkeypatch.setattr(adamod_a1, "problem", colder)
+    estimates.clear_cache()
+    recs = adamod_a1.check_adamod_vs_adam(Settings(out=str(tmp_path), seed=5))
     assert all(r.verdict == FINDING for r in recs), _verdicts(recs)

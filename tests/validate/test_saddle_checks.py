@@ -7,7 +7,9 @@ from optdyn import sim
 import optdyn.theory.prop1
 import optdyn.theory.prop3
 import optdyn.theory.thm2
-from optdyn.validate import saddles as vs
+from optdyn.validate.checks import prop1 as v1
+from optdyn.validate.checks import prop3 as v3
+from optdyn.validate.checks import thm2 as v2
 from optdyn.validate.cli import validate_main
 from optdyn.validate.records import FAIL, FINDING, PASS, Settings
 
@@ -24,15 +26,15 @@ def _verdicts(recs):
 def test_ids_are_registered(capsys):
     assert validate_main(["--list"]) == 0
     out = capsys.readouterr().out.split()
-    assert {"thm2", "prop1", "prop3"} <= set(out)
+    assert {"thm2:", "prop1:", "prop3:"} <= set(out)
 
 
 # -- closed forms (exact, fast) -------------------------------------------------------------------
 @pytest.mark.parametrize("check, module, name", [
-    (vs.check_thm2_closed_form, optdyn.theory.thm2, "covariance_2x2"),
-    (vs.check_prop1_closed_form, optdyn.theory.prop1, "variance"),
-    (vs.check_prop1_closed_form, optdyn.theory.prop1, "covariance_2x2"),
-    (vs.check_prop3_closed_form, optdyn.theory.prop3, "covariance_2x2"),
+    (v2.check_thm2_closed_form, optdyn.theory.thm2, "covariance_2x2"),
+    (v1.check_closed_form, optdyn.theory.prop1, "variance"),
+    (v1.check_closed_form, optdyn.theory.prop1, "covariance_2x2"),
+    (v3.check_closed_form, optdyn.theory.prop3, "covariance_2x2"),
 ])
 def test_closed_form_checks(settings, monkeypatch, check, module, name):
     assert all(v == PASS for v in _verdicts(check(settings)))
@@ -44,15 +46,15 @@ def test_closed_form_checks(settings, monkeypatch, check, module, name):
 def test_thm2_closed_form_fails_on_wrong_mean(settings, monkeypatch):
     real = optdyn.theory.thm2.mean
     monkeypatch.setattr(optdyn.theory.thm2, "mean", lambda *a, **k: 1.001 * real(*a, **k))
-    assert _verdicts(vs.check_thm2_closed_form(settings)) == [FAIL, FAIL]
+    assert _verdicts(v2.check_thm2_closed_form(settings)) == [FAIL, FAIL]
 
 
 # -- discrete vs SDE gap ---------------------------------------------------------------------------
 def test_gap_check_passes_and_fails_on_wrong_order(settings, monkeypatch):
-    recs = vs.check_thm2_gap(settings)
+    recs = v2.check_thm2_gap(settings)
     assert _verdicts(recs) == [PASS, PASS]
-    monkeypatch.setattr(vs, "GAP_ORDER", 0.5)
-    assert _verdicts(vs.check_thm2_gap(settings)) == [FAIL, FAIL]
+    monkeypatch.setattr(v2, "GAP_ORDER", 0.5)
+    assert _verdicts(v2.check_thm2_gap(settings)) == [FAIL, FAIL]
 
 
 # -- Monte Carlo vs exact --------------------------------------------------------------------------
@@ -70,19 +72,19 @@ def _wrong_model(monkeypatch, factor=1.1):
 
 
 def test_prop3_sde_check_passes_and_fails_on_wrong_exact(settings, monkeypatch):
-    assert all(v == PASS for v in _verdicts(vs.check_prop3_sde(settings)))
+    assert all(v == PASS for v in _verdicts(v3.check_sde(settings)))
     _wrong_model(monkeypatch)
-    assert all(v == FAIL for v in _verdicts(vs.check_prop3_sde(settings)))
+    assert all(v == FAIL for v in _verdicts(v3.check_sde(settings)))
 
 
 def test_thm2_discrete_check_fails_on_wrong_recursion(settings, monkeypatch):
-    assert all(v == PASS for v in _verdicts(vs.check_thm2_discrete(settings)))
+    assert all(v == PASS for v in _verdicts(v2.check_thm2_discrete(settings)))
     monkeypatch.setattr(sim, "exact_scheme_moments", _scaled_exact(sim.exact_scheme_moments, 1.1))
-    assert all(v == FAIL for v in _verdicts(vs.check_thm2_discrete(settings)))
+    assert all(v == FAIL for v in _verdicts(v2.check_thm2_discrete(settings)))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("check", [vs.check_thm2_sde, vs.check_prop1_sde])
+@pytest.mark.parametrize("check", [v2.check_thm2_sde, v1.check_sde])
 def test_sde_checks_pass_and_fail(settings, monkeypatch, check):
     assert all(v == PASS for v in _verdicts(check(settings)))
     _wrong_model(monkeypatch)
@@ -91,60 +93,63 @@ def test_sde_checks_pass_and_fail(settings, monkeypatch, check):
 
 # -- momentum drift ---------------------------------------------------------------------------------
 def test_drift_check_passes_and_fails_on_wrong_drift(settings, monkeypatch):
-    recs = vs.check_momentum_drift(settings)
+    recs = v2.check_momentum_drift(settings) + v3.check_adai_drift(settings)
     assert _verdicts(recs) == [PASS] * 4
+    assert {r.result for r in recs} == {"thm2", "prop3"}
     assert abs(recs[3].measured + 1) < 0.02  # Adai: slope −1
     real = optdyn.theory.thm2.drift_coefficient
     monkeypatch.setattr(optdyn.theory.thm2, "drift_coefficient", lambda *a, **k: 1.05 * real(*a, **k))
-    bad = vs.check_momentum_drift(settings)
-    assert bad[0].verdict == FAIL and bad[2].verdict == FAIL  # Momentum and Adai (via prop3)
+    assert v2.check_momentum_drift(settings)[0].verdict == FAIL
+    real3 = optdyn.theory.prop3.drift_coefficient
+    monkeypatch.setattr(optdyn.theory.prop3, "drift_coefficient", lambda *a, **k: 1.05 * real3(*a, **k))
+    assert v3.check_adai_drift(settings)[0].verdict == FAIL
 
 
 # -- escape scaling ---------------------------------------------------------------------------------
 def test_adam_escape_passes_and_fails_on_wrong_median(settings, monkeypatch):
-    (rec,) = vs.check_adam_escape(settings)
+    (rec,) = v1.check_adam_escape(settings)
     assert rec.verdict == PASS
     real = optdyn.theory.prop1.median_exit_time
     monkeypatch.setattr(optdyn.theory.prop1, "median_exit_time",
                         lambda h, *a, **k: real(h, *a, **k) * np.abs(h) ** 0.15)
-    assert vs.check_adam_escape(settings)[0].verdict == FAIL
+    assert v1.check_adam_escape(settings)[0].verdict == FAIL
 
 
 @pytest.mark.slow
 def test_momentum_escape_passes_and_fails_on_wrong_median(settings, monkeypatch):
-    assert vs.check_momentum_escape(settings)[0].verdict == PASS
+    assert v2.check_momentum_escape(settings)[0].verdict == PASS
     real = optdyn.theory.thm2.median_exit_time
     monkeypatch.setattr(optdyn.theory.thm2, "median_exit_time",
                         lambda h, *a, **k: real(h, *a, **k) * np.abs(h) ** 0.15)
-    assert vs.check_momentum_escape(settings)[0].verdict == FAIL
+    assert v2.check_momentum_escape(settings)[0].verdict == FAIL
 
 
 @pytest.mark.slow
 def test_adai_vs_momentum_ratio_passes_and_fails(settings, monkeypatch):
-    assert vs.check_adai_vs_momentum_escape(settings)[0].verdict == PASS
+    assert v3.check_adai_vs_momentum_escape(settings)[0].verdict == PASS
     real = optdyn.theory.prop3.median_exit_time
     monkeypatch.setattr(optdyn.theory.prop3, "median_exit_time", lambda *a, **k: 1.2 * real(*a, **k))
-    assert vs.check_adai_vs_momentum_escape(settings)[0].verdict == FAIL
+    assert v3.check_adai_vs_momentum_escape(settings)[0].verdict == FAIL
 
 
 # -- findings ----------------------------------------------------------------------------------------
 def test_discrete_adai_is_a_finding(settings):
-    (rec,) = vs.check_prop3_discrete(settings)
+    (rec,) = v3.check_discrete(settings)
     assert rec.verdict == FINDING and "relative error" in rec.note
 
 
 def test_rotated_saddle_sim_passes_and_eigenbasis_is_a_finding(settings, monkeypatch):
-    recs = vs.check_prop3_rotated(settings)
+    recs = v3.check_rotated(settings)
     assert _verdicts(recs) == [PASS, PASS, PASS, FINDING]
     assert recs[-1].measured > 0.05
     _wrong_model(monkeypatch)
-    assert _verdicts(vs.check_prop3_rotated(settings))[:3] == [FAIL] * 3
+    assert _verdicts(v3.check_rotated(settings))[:3] == [FAIL] * 3
 
 
 @pytest.mark.slow
 def test_figure_check_passes_fails_and_writes_figure(settings, monkeypatch, tmp_path):
-    (rec,) = vs.check_saddle_figure(settings)
+    (rec,) = v3.check_saddle_figure(settings)
     assert rec.verdict == PASS and (tmp_path / rec.figure).stat().st_size > 10_000
     real = optdyn.theory.prop1.variance
     monkeypatch.setattr(optdyn.theory.prop1, "variance", lambda *a, **k: 1.3 * real(*a, **k))
-    assert vs.check_saddle_figure(settings)[0].verdict == FAIL
+    assert v3.check_saddle_figure(settings)[0].verdict == FAIL

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import optdyn.theory.thm1
-from optdyn.validate import thm1 as vt
+from optdyn.validate.checks import thm1 as vt
+from optdyn.validate.estimates import moment_records
 from optdyn.validate.cli import main, validate_main
 from optdyn.validate.records import FAIL, PASS, Settings
 
@@ -42,8 +43,8 @@ def test_moment_check_fails_on_wrong_covariance(settings):
     prob = vt.problem(sim.SGD(vt.LR))
     res = sim.run_ensemble(prob, 20_000, 1.0, save_times=[0.5, 1.0], seed=2)
     mean, cov = sim.exact_scheme_moments(prob, res.steps)
-    good = vt._moment_records(res, mean, cov, 0 * mean, 0 * cov, "x")
-    bad = vt._moment_records(res, mean, 1.1 * cov, 0 * mean, 0 * cov, "x")
+    good = moment_records("thm1", res, mean, cov, 0 * mean, 0 * cov, "x")
+    bad = moment_records("thm1", res, mean, 1.1 * cov, 0 * mean, 0 * cov, "x")
     assert [r.verdict for r in good] == [PASS, PASS]
     assert [r.verdict for r in bad] == [FAIL, FAIL]
 
@@ -76,8 +77,8 @@ def test_crashing_check_is_a_failure(monkeypatch, tmp_path, capsys):
     def boom(settings):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(vt, "CHECKS", (boom,))
-    code = validate_main(["--only", "thm1", "--out", str(tmp_path)])
+    monkeypatch.setattr(vt.check_closed_form, "fn", boom)
+    code = validate_main(["--check", "thm1.closed-form", "--out", str(tmp_path)])
     assert code == 1
     assert "kaboom" in (tmp_path / "report.md").read_text()
 
@@ -103,7 +104,7 @@ def test_sde_check_fails_when_the_exact_sde_solver_is_wrong(settings, monkeypatc
 
 def test_richardson_bias_estimate_matches_the_exact_bias():
     from optdyn import sim
-    from optdyn.validate.common import scheme_bias_estimate
+    from optdyn.validate.estimates import scheme_bias_estimate
 
     prob = vt.problem(sim.SGDLangevin(vt.LR, dt=0.01))
     steps = np.array([50, 100])

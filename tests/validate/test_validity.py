@@ -1,12 +1,13 @@
 """Validity maps: the order check has power, the quick map passes, and the underdamped exact model
-(the Kramers backward solver) agrees with Monte Carlo of the same momentum SDE."""
+(the Kramers backward solver, built from the Problem) agrees with Monte Carlo of the same Problem."""
 import warnings
 
 import numpy as np
-import pytest
 
 from optdyn import sim
-from optdyn.validate import validity as vv
+from optdyn.validate import problems as P
+from optdyn.validate.checks import validity as vv
+from optdyn.validate.estimates import order_record
 from optdyn.validate.records import FINDING, PASS, Settings
 
 TEMPS = np.array([1 / 3, 1 / 4.5, 1 / 6, 1 / 8])
@@ -15,13 +16,13 @@ SOLVER = np.full(4, 1e-6)
 
 def test_order_record_passes_a_vanishing_error_and_flags_a_wrong_prefactor(tmp_path):
     s = Settings(out=str(tmp_path))
-    assert vv._order_record("x", "ok", TEMPS, 0.3 * TEMPS, SOLVER, s).verdict == PASS
-    assert vv._order_record("x", "fast", TEMPS, np.exp(-1 / TEMPS), SOLVER, s).verdict == PASS
+    assert order_record("x", "ok", TEMPS, 0.3 * TEMPS, SOLVER, s).verdict == PASS
+    assert order_record("x", "fast", TEMPS, np.exp(-1 / TEMPS), SOLVER, s).verdict == PASS
     # a wrong prefactor: the error tends to a constant, not to 0
-    wrong = vv._order_record("x", "prefactor", TEMPS, 0.1 + 0.3 * TEMPS, SOLVER, s)
+    wrong = order_record("x", "prefactor", TEMPS, 0.1 + 0.3 * TEMPS, SOLVER, s)
     assert wrong.verdict == FINDING and wrong.measured < 0.9
     # errors below the solver's accuracy: agreement within it
-    tiny = vv._order_record("x", "tiny", TEMPS, np.full(4, 1e-7), SOLVER, s)
+    tiny = order_record("x", "tiny", TEMPS, np.full(4, 1e-7), SOLVER, s)
     assert tiny.verdict == PASS and "|error| / solver error" in tiny.quantity
 
 
@@ -34,18 +35,26 @@ def test_quick_validity_maps_pass(tmp_path):
     assert (tmp_path / "figures" / "validity_maps.png").exists()
 
 
+def test_validity_maps_restricted_to_the_selected_result(tmp_path):
+    """``--only ddt-sgd`` computes only the SGD map (no Kramers solves)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        recs = vv.check_validity_maps(Settings(out=str(tmp_path)), results=("ddt-sgd",))
+    assert {r.result for r in recs} == {"ddt-sgd"} and all(r.verdict == PASS for r in recs)
+
+
 def test_underdamped_exact_mfpt_matches_monte_carlo():
     """MomentumSDE (EMA form, M = 0.5, γ = 1) escaping the piecewise-quadratic well at E = 3.
 
     D is constant here (H_a = |H_b|), the scheme has weak order 2, and θ is C¹ (finite velocity),
     so the integration and exit-monitoring biases are O(dt) of the step, far below the standard
-    error; tolerance = 4 SE + 3× the solver's error estimate.
+    error; tolerance = 4 SE + 3× the solver's error estimate.  Exact model and Monte Carlo read the
+    same Problem.
     """
-    exponent, lr = 3.0, 0.05
-    exact, err = vv.exact_underdamped(exponent, lr, 0.1)
-    prob = sim.Problem(vv.landscape(), sim.HessianNoise(vv._batch(lr, exponent)),
-                       sim.MomentumSDE(lr, 0.9, beta3=0.1, dt=0.02), [vv.A_MIN],
-                       exit=sim.HalfSpaceExit([1.0], vv.A_NEXT))
+    prob = P.momentum_wells(3.0, lr=0.05, dt=0.02)
+    r = sim.exact.adapters.kramers_mfpt_richardson(prob)
+    exact, err = r.value, r.error
+    assert (r.mass, r.friction) == (0.05 / 0.1, 1.0) or np.allclose((r.mass, r.friction), (0.5, 1.0))
     res = sim.run_ensemble(prob, 2000, 40 * exact, seed=21)
     assert res.summary()["censored"] == 0
     t = res.escape_times

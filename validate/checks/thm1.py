@@ -22,46 +22,39 @@ from scipy import stats
 from optdyn import sim
 from optdyn.theory import thm1
 
-from .common import eigen_variances, moment_records, sde_vs_exact
-from .figures import plt, save
-from .records import FINDING, CheckRecord, Settings
-from .stats import KS_ALPHA, Z_SIGMA, bootstrap_median_se, ks_gaussian, local_slopes, weighted_slope
+from .. import problems as P
+from ..estimates import eigen_variances, moment_records, sde_vs_exact
+from ..figures import plt, save
+from ..records import CheckRecord
+from ..registry import CLOSED_VS_EXACT, DISCRETE_VS_SDE, SCALING, SIM_VS_EXACT, check
+from ..stats import KS_ALPHA, Z_SIGMA, bootstrap_median_se, ks_gaussian, local_slopes, weighted_slope
 
 RESULT = "thm1"
-#: Eigenvalues of the 3-D saddle: a sharp and a flat stable direction and one unstable one.
-EIGENVALUES = (2.0, 0.5, -1.0)
-LR, BATCH = 0.05, 1.0
+#: The sim classes these checks run (RESULTS.md).
+SIM_CLASSES = ('QuadraticSaddle', 'HessianNoise', 'SGDLangevin', 'SGD', 'SlabExit')
+EIGENVALUES, LR, BATCH = P.EIGENVALUES, P.LR, P.BATCH
 TIMES = (0.25, 0.5, 1.0, 2.0)
 #: Unstable eigenvalues of the scaling-law saddle (one decade) plus one stable direction.
 SCALING_EIGENVALUES = (1.0, -0.1, -0.2, -0.4, -1.0)
 EXIT_RADIUS = 1.0
 
 
-def saddle(eigenvalues=EIGENVALUES, seed: int = 2022) -> sim.QuadraticSaddle:
-    """The rotated saddle used by every Theorem 1 check."""
-    return sim.QuadraticSaddle(eigenvalues, rotation=sim.random_rotation(len(eigenvalues), seed))
-
-
 def problem(dynamics, landscape=None, exit=None) -> sim.Problem:
-    land = saddle() if landscape is None else landscape
-    return sim.Problem(land, sim.HessianNoise(BATCH), dynamics, np.zeros(land.dim), exit=exit)
+    """The rotated saddle (:func:`validate.problems.rotated_saddle`) with Hessian noise, from its centre."""
+    return P.saddle_problem(dynamics, landscape, exit=exit)
 
 
 # ----------------------------------------------------------------------------------------------
-def _moment_records(res, exact_mean, exact_cov, bias_mean, bias_cov, comparison):
-    """One record per save time (see :func:`validate.common.moment_records`)."""
-    return moment_records(RESULT, res, exact_mean, exact_cov, bias_mean, bias_cov, comparison)
-
-
 _eigen_variances = eigen_variances
 
 
-def check_sde_covariance(settings: Settings) -> list[CheckRecord]:
+@check(RESULT, kind=SIM_VS_EXACT, problems=("rotated-saddle",), paths=(20_000, 200_000),
+       sizes={"dt": (0.002, 0.0005)})
+def check_sde_covariance(settings) -> list[CheckRecord]:
     """Comparison 1: SDE Monte Carlo vs the exact linear-SDE moments, and KS of marginals."""
-    n = settings.paths(20_000, 200_000)
-    dt = 0.002 if not settings.full else 0.0005
+    n, dt = settings.n, settings.size("dt")
     prob = problem(sim.SGDLangevin(LR, dt=dt))
-    res = sim.run_ensemble(prob, n, max(TIMES), save_times=(0.0,) + TIMES, seed=settings.seed,
+    res = sim.run_ensemble(prob, n, max(TIMES), save_times=(0.0,) + TIMES, seed=settings.stream(),
                            backend=settings.backend, store_samples=True)
     mean, cov = sim.exact_sde_moments(prob, res.times)
     _, cov_em = sim.exact_scheme_moments(prob, res.steps)
@@ -118,7 +111,8 @@ def _figure_marginals(res, proj, sd, u):
 
 
 # ----------------------------------------------------------------------------------------------
-def check_closed_form(settings: Settings) -> list[CheckRecord]:
+@check(RESULT, kind=CLOSED_VS_EXACT, problems=("rotated-saddle",))
+def check_closed_form(settings) -> list[CheckRecord]:
     """Comparison 2: Theorem 1's closed form vs the exact linear-SDE covariance (Van Loan)."""
     prob = problem(sim.SGDLangevin(LR))
     times = np.array(TIMES)
@@ -135,16 +129,15 @@ def check_closed_form(settings: Settings) -> list[CheckRecord]:
 
 
 # ----------------------------------------------------------------------------------------------
-def check_discrete_moments(settings: Settings) -> list[CheckRecord]:
+@check(RESULT, kind=DISCRETE_VS_SDE, problems=("rotated-saddle",), paths=(40_000, 400_000))
+def check_discrete_moments(settings) -> list[CheckRecord]:
     """Comparison 3a: the real SGD update against its exact mean/covariance recursion."""
-    n = settings.paths(40_000, 400_000)
     prob = problem(sim.SGD(LR))
-    res = sim.run_ensemble(prob, n, max(TIMES), save_times=(0.0,) + TIMES, seed=settings.seed + 1,
+    res = sim.run_ensemble(prob, settings.n, max(TIMES), save_times=(0.0,) + TIMES, seed=settings.stream(),
                            backend=settings.backend)
     mean, cov = sim.exact_scheme_moments(prob, res.steps)
     zero = np.zeros_like(cov)
-    return _moment_records(res, mean, cov, zero[..., 0], zero,
-                           f"SGD sim (η={LR:g}) vs exact recursion")
+    return moment_records(RESULT, res, mean, cov, zero[..., 0], zero, f"SGD sim (η={LR:g}) vs exact recursion")
 
 
 def discrete_sde_gap(lrs, t: float = 1.0):
@@ -158,7 +151,8 @@ def discrete_sde_gap(lrs, t: float = 1.0):
     return np.array(gaps)
 
 
-def check_discrete_gap(settings: Settings) -> list[CheckRecord]:
+@check(RESULT, kind=DISCRETE_VS_SDE, problems=("rotated-saddle",))
+def check_discrete_gap(settings) -> list[CheckRecord]:
     r"""Comparison 3b: the discrete-vs-SDE gap shrinks as :math:`\eta \to 0` at rate 1."""
     lrs = LR * 2.0 ** -np.arange(0, 7 if settings.full else 6)
     gaps = discrete_sde_gap(lrs)
@@ -183,20 +177,20 @@ def check_discrete_gap(settings: Settings) -> list[CheckRecord]:
 
 
 # ----------------------------------------------------------------------------------------------
-def check_escape_scaling(settings: Settings) -> list[CheckRecord]:
+@check(RESULT, kind=SCALING, problems=("scaling-saddle",), paths=(4_000, 40_000), sizes={"dt": (0.01, 0.0025)})
+def check_escape_scaling(settings) -> list[CheckRecord]:
     r"""Scaling law: median time to leave a slab along each unstable direction ∝ :math:`|H_i|^{-1}`."""
-    n = settings.paths(4_000, 40_000)
-    dt = 0.01 if not settings.full else 0.0025
-    land = saddle(SCALING_EIGENVALUES, seed=7)
+    n, dt = settings.n, settings.size("dt")
+    land = P.rotated_saddle(SCALING_EIGENVALUES, seed=7)
     lam_all = np.array(SCALING_EIGENVALUES)
     unstable = np.flatnonzero(lam_all < 0)
-    rng = np.random.default_rng(settings.seed)
+    rng = np.random.default_rng(settings.stream("bootstrap"))
     rates, medians, ses, censored = [], [], [], 0
     for k, i in enumerate(unstable):
         lam = -lam_all[i]
         ex = sim.SlabExit(np.zeros(land.dim), land.rotation[:, i], EXIT_RADIUS)
         prob = problem(sim.SGDLangevin(LR, dt=dt), landscape=land, exit=ex)
-        res = sim.run_ensemble(prob, n, 12.0 / lam, seed=settings.seed + 10 + k, backend=settings.backend)
+        res = sim.run_ensemble(prob, n, 12.0 / lam, seed=settings.stream(k), backend=settings.backend)
         tt = res.escape_times  # inf for censored: the median is unaffected while < 50% are censored
         censored += int(np.count_nonzero(res.censored))
         rates.append(lam)
@@ -227,7 +221,3 @@ def check_escape_scaling(settings: Settings) -> list[CheckRecord]:
         note=(f"{n} paths per direction, {censored} censored; medians vs asymptotic formula: max "
               f"relative deviation {rel.max():.3f}"),
         figure=save(fig, settings, "thm1_escape_scaling"))]
-
-
-CHECKS = (check_closed_form, check_sde_covariance, check_discrete_moments, check_discrete_gap,
-          check_escape_scaling)
