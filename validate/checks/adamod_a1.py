@@ -16,7 +16,7 @@ from ..registry import (DISCRETE_VS_SDE, SCALING, check)
 from ..stats import Z_SIGMA
 
 RESULT = "adamod-a1"
-#: The sim classes these checks run (RESULTS.md).
+#: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'AdaMod', 'Adam', 'AdamSDE', 'HalfSpaceExit')
 #: The named problem of these checks (a module attribute so a test can change the problem).
 problem = P.escape_problem

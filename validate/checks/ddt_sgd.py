@@ -19,7 +19,7 @@ from ..registry import (DISCRETE_VS_SDE, SCALING, SIM_VS_EXACT, check)
 from optdyn.sim.exact import fokker_planck as fp
 
 RESULT = "ddt-sgd"
-#: The sim classes these checks run (RESULTS.md).
+#: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'SGDLangevin', 'SGD', 'HalfSpaceExit', 'BoxExit', 'QuadraticSaddle')
 
 

@@ -14,7 +14,7 @@ from ..records import CheckRecord
 from ..registry import (CLOSED_VS_EXACT, SIM_VS_EXACT, check)
 
 RESULT = "ddt-white"
-#: The sim classes these checks run (RESULTS.md).
+#: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ('PiecewiseQuadraticWells', 'WhiteNoise', 'SGDLangevin', 'HalfSpaceExit')
 
 

@@ -18,7 +18,7 @@ from ..registry import (CLOSED_VS_EXACT, DISCRETE_VS_SDE, FINDING_KIND, SCALING,
 from ..stats import Z_SIGMA, weighted_slope
 
 RESULT = "prop1"
-#: The sim classes these checks run (RESULTS.md).
+#: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ('QuadraticSaddle', 'HessianNoise', 'AdamSDE', 'Adam', 'SlabExit')
 LR, BATCH = P.LR, P.BATCH
 

@@ -15,7 +15,7 @@ from ..records import CheckRecord
 from ..registry import (CLOSED_VS_EXACT, SIM_VS_EXACT, check)
 
 RESULT = "prop2"
-#: The sim classes these checks run (RESULTS.md).
+#: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'AdamSDE', 'HalfSpaceExit')
 
 

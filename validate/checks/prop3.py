@@ -23,7 +23,7 @@ from ..registry import (CLOSED_VS_EXACT, DISCRETE_VS_SDE, FINDING_KIND, SIM_VS_E
 from ..stats import Z_SIGMA
 
 RESULT = "prop3"
-#: The sim classes these checks run (RESULTS.md).
+#: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ('QuadraticSaddle', 'HessianNoise', 'AdaiSDE', 'Adai', 'MomentumSDE', 'SGDLangevin', 'AdamSDE', 'SlabExit')
 LR, BATCH, BETA1, BETA0 = P.LR, P.BATCH, P.BETA1, P.BETA0
 DRIFT_EIGENVALUES, DRIFT_LR, DRIFT_TIMES, EXIT_RADIUS = P.DRIFT_EIGENVALUES, P.DRIFT_LR, P.DRIFT_TIMES, P.EXIT_RADIUS

@@ -19,7 +19,7 @@ from ..records import FINDING, PASS, CheckRecord
 from ..registry import CLOSED_VS_EXACT, SIM_VS_EXACT, check
 
 RESULT = "prop4"
-#: The sim classes these checks run (RESULTS.md).
+#: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'AdaiSDE', 'SGDLangevin', 'HalfSpaceExit')
 BETA0 = P.BETA0
 MC_GRID = (480, 193)

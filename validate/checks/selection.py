@@ -17,7 +17,7 @@ from ..registry import SELECTION, check
 from ..stats import Z_SIGMA
 
 RESULT = "selection"
-#: The sim classes these checks run (RESULTS.md).
+#: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ('FlatSharpDoubleWell', 'HessianNoise', 'SGD', 'Momentum', 'Adai', 'Adam', 'AdaMod', 'HalfSpaceExit')
 DESCRIPTION = "Minima selection: flat vs sharp well, long-run flat fraction of five real optimizers vs their theories"
 #: optimizer → the result id its part of the check reports on

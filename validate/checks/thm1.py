@@ -30,7 +30,7 @@ from ..registry import CLOSED_VS_EXACT, DISCRETE_VS_SDE, SCALING, SIM_VS_EXACT, 
 from ..stats import KS_ALPHA, Z_SIGMA, bootstrap_median_se, ks_gaussian, local_slopes, weighted_slope
 
 RESULT = "thm1"
-#: The sim classes these checks run (RESULTS.md).
+#: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ('QuadraticSaddle', 'HessianNoise', 'SGDLangevin', 'SGD', 'SlabExit')
 EIGENVALUES, LR, BATCH = P.EIGENVALUES, P.LR, P.BATCH
 TIMES = (0.25, 0.5, 1.0, 2.0)

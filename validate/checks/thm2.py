@@ -23,7 +23,7 @@ from ..registry import CLOSED_VS_EXACT, DISCRETE_VS_SDE, SCALING, SIM_VS_EXACT, 
 from ..stats import Z_SIGMA, local_slopes, weighted_slope
 
 RESULT = "thm2"
-#: The sim classes these checks run (RESULTS.md).
+#: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ('QuadraticSaddle', 'HessianNoise', 'MomentumSDE', 'Momentum', 'SlabExit')
 LR, BATCH, BETA1 = P.LR, P.BATCH, P.BETA1
 TIMES = (0.25, 0.5, 1.0)

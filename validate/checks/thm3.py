@@ -28,7 +28,7 @@ from ..registry import CLOSED_VS_EXACT, DISCRETE_VS_SDE, SIM_VS_EXACT, check
 from ..stats import Z_SIGMA
 
 RESULT = "thm3"
-#: The sim classes these checks run (RESULTS.md).
+#: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'MomentumSDE', 'Momentum', 'SGDLangevin', 'HalfSpaceExit')
 BETA1 = P.BETA1
 #: Grid of the Kramers solver in the Monte Carlo comparisons (the ratio checks use the run's grid).

@@ -35,7 +35,7 @@ from ..records import CheckRecord
 from ..registry import VALIDITY_MAP, check
 
 RESULT = "validity"
-#: The sim classes these checks run (RESULTS.md).
+#: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'SGDLangevin', 'MomentumSDE', 'AdaiSDE', 'HalfSpaceExit')
 DESCRIPTION = "Validity maps: relative error of the escape-time laws (SGD, Theorem 3, Proposition 4) over T/ΔL and η|H_b|"
 COVERS = ("ddt-sgd", "thm3", "prop4")
