@@ -1,4 +1,4 @@
-"""Continuous models of THEORY.md §4 (sim.sde): the kick – exact OU – kick integrator (weak order,
+"""Continuous models of THEORY.md §4 (sim.dynamics): the kick – exact OU – kick integrator (weak order,
 overdamped limit, stiffness), its exact affine model against Monte Carlo, compiled step vs NumPy
 reference, numba vs numpy backends, and the models' structure (Theorem 2's drift matrix, Adai's
 masses, Adam's isotropic diffusion)."""
@@ -11,7 +11,7 @@ from scipy.stats import linregress
 from optdyn.sim import (AdaiSDE, AdamSDE, HessianNoise, MomentumSDE, Problem, QuadraticSaddle,
                  SGDLangevin, WhiteNoise, exact_scheme_moments, exact_scheme_state_moments,
                  exact_sde_moments, exact_sde_state_moments, random_rotation, run_ensemble)
-from optdyn.sim.sde import numpy_ou_step_coefficients, ou_step_coefficients
+from optdyn.sim.dynamics.underdamped import numpy_ou_step_coefficients, ou_step_coefficients
 
 ALPHA_SE = 4.0
 N_PATHS_MC = 20_000
@@ -281,7 +281,7 @@ def test_describe_discrete_and_errors():
 def test_cached_ou_coefficients_equal_recomputed_ones():
     """The per-path cache of the OU coefficients returns exactly what a recomputation gives, for
     repeated rates, changed rates and two coordinates sharing one cache vector."""
-    from optdyn.sim.sde import cached_ou_step_coefficients
+    from optdyn.sim.dynamics.underdamped import cached_ou_step_coefficients
 
     cache = np.full(12, np.nan)
     for a0, a1 in [(0.3, 2.0), (0.3, 2.0), (0.3, 5.0), (1e-4, 5.0), (0.3, 2.0)]:
