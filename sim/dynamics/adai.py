@@ -198,8 +198,8 @@ class Adai(DiscreteOptimizerBase):
     def continuous(self, dt: float | None = None) -> "AdaiSDE":
         """Its continuous model, :class:`AdaiSDE` (THEORY.md §4; no weight decay)."""
         if self.weight_decay != 0.0:
-            raise ValueError("the continuous model of Adai (THEORY.md §4) has no weight decay; "
-                             "add the decay to the landscape instead")
+            raise ValueError(f"weight_decay must be 0 for Adai's continuous model (THEORY.md §4 has no "
+                             f"weight decay; add the decay to the landscape instead), got {self.weight_decay}")
         return AdaiSDE(self.lr, self.beta0, self.eps, dt)
 
     def numpy_step(self, x, aux, z, k, landscape, noise):
