@@ -6,8 +6,8 @@ contract in :class:`DynamicsBase`'s docstring.
 Adding a dynamics: write its module (see :mod:`.rmsprop`) and import it below, one line.
 """
 from . import registry
-from .base import DiscreteOptimizerBase, DynamicsBase
-from .underdamped import UnderdampedSDEBase
+from .base import DiscreteOptimizerBase, DynamicsBase  # noqa: F401 (bases for new dynamics)
+from .underdamped import UnderdampedSDEBase  # noqa: F401
 
 # one line a dynamics module: importing it registers its classes
 from .sgd import *  # noqa: F401,F403
