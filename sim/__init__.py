@@ -2,7 +2,8 @@
 
 ``import sim`` never imports torch; optional backends load only when asked for.
 """
-from .dynamics import SGD, DynamicsBase, SGDLangevin
+from .dynamics import *  # noqa: F401,F403  (every registered dynamics: SGD, Adam, RMSprop, …)
+from .dynamics import __all__ as _dynamics_all
 from .ensemble import BLOCK, run_ensemble
 from .exits import BallExit, BoxExit, ExitRegionBase, HalfSpaceExit, NoExit, SlabExit
 from .landscapes import LandscapeBase, QuadraticSaddle, random_rotation
@@ -13,16 +14,13 @@ from .noise import HessianNoise, LocalHessianNoise, NoiseBase, WhiteNoise
 from .problem import Problem
 from .results import EnsembleResult, load_result
 from .backends import available_backends, get_backend, register_backend
-from .optimizers import AdaMod, Adai, Adam, Momentum
-from .sde import AdaiSDE, AdamSDE, MomentumSDE
 
 __all__ = [
-    "SGD", "SGDLangevin", "DynamicsBase", "run_ensemble", "BLOCK", "BallExit", "BoxExit", "ExitRegionBase",
+    *_dynamics_all, "run_ensemble", "BLOCK", "BallExit", "BoxExit", "ExitRegionBase",
     "HalfSpaceExit", "NoExit", "SlabExit", "LandscapeBase", "QuadraticSaddle", "random_rotation",
     "affine_recursion_moments", "exact_scheme_moments", "exact_sde_moments", "linear_sde_moments",
     "HessianNoise", "NoiseBase", "WhiteNoise", "Problem", "EnsembleResult", "load_result",
     "available_backends", "get_backend", "register_backend",
-    "Momentum", "Adam", "Adai", "AdaMod", "MomentumSDE", "AdamSDE", "AdaiSDE",
     "exact_scheme_state_moments", "exact_sde_state_moments",
 ]
 from .landscapes import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell,

@@ -80,3 +80,36 @@ def compiled_step(dyn, landscape, noise):
     step = type(dyn).make_step(landscape.numba_functions().gradient, bound.apply)
     w = dyn.scratch(landscape.dim, bound)
     return (lambda *args: step(*args, w)), bound.params
+
+
+def run_compiled(dyn, landscape, noise, x0, n_steps, z=None, aux0=None):
+    """Run a dynamics' compiled step ``n_steps`` times on one path from Python; returns the positions
+    ``(n_steps + 1, dim)`` and the final state.  ``z`` (one row a step) defaults to zeros."""
+    step, nzp = compiled_step(dyn, landscape, noise)
+    dim = landscape.dim
+    x = np.array(x0, dtype=float)
+    aux = dyn.initial_state(dim).copy() if aux0 is None else np.array(aux0, dtype=float)
+    g, xi = np.empty(dim), np.empty(dim)
+    out = [x.copy()]
+    for k in range(1, n_steps + 1):
+        zk = np.zeros(dyn.normals_per_step(dim)) if z is None else z[k - 1]
+        step(x, aux, zk, dyn.step_coefficients(k), landscape.params, nzp, dyn.params, g, xi)
+        out.append(x.copy())
+    return np.array(out), aux
+
+
+def torch_run(make_opt, land, sigma, x0, z):
+    """Positions of a ``torch.optim`` optimizer (``make_opt([p])``) on the quadratic ``land`` with the
+    gradient ``H(θ - c) + σ z_k`` at step k (float64): the reference for the parity tests."""
+    torch = pytest.importorskip("torch")
+    h = torch.tensor(land.H, dtype=torch.float64)
+    c = torch.tensor(land.center, dtype=torch.float64)
+    p = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+    opt = make_opt([p])
+    out = [p.detach().clone().numpy()]
+    for zk in z:
+        with torch.no_grad():
+            p.grad = h @ (p - c) + sigma * torch.tensor(zk, dtype=torch.float64)
+        opt.step()
+        out.append(p.detach().clone().numpy())
+    return np.array(out)

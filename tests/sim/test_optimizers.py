@@ -1,33 +1,19 @@
-"""The discrete optimizers of THEORY.md §3 (sim.optimizers): update rules pinned by hand, against
-torch.optim and transcriptions of the published Adai/AdaMod code, compiled step vs NumPy reference,
-numba vs numpy backends path by path, exact Momentum moments, edge cases and bad input."""
+"""The discrete optimizers of THEORY.md §3 (sim.dynamics): update rules pinned by hand, against
+transcriptions of the published Adai/AdaMod code, exact Momentum moments, edge cases.  What every
+dynamics must satisfy (compiled step vs NumPy reference, backends path by path, torch.optim parity,
+bad input) is in test_dynamics_contract.py, over the registry."""
 import math
 
 import numpy as np
 import pytest
-from conftest import compiled_step
+from conftest import run_compiled, torch_run
 
 from optdyn.sim import (Adai, AdaMod, Adam, AdaiSDE, AdamSDE, HessianNoise, Momentum, MomentumSDE,
-                 Problem, QuadraticSaddle, WhiteNoise, exact_scheme_moments,
-                 exact_scheme_state_moments, random_rotation, run_ensemble)
+                        Problem, QuadraticSaddle, RMSprop, WhiteNoise, exact_scheme_moments,
+                        exact_scheme_state_moments, random_rotation, run_ensemble)
 
 ALPHA_SE = 4.0  # tolerance of Monte Carlo comparisons, in standard errors
 N_PATHS_MOMENTS = 20_000
-
-
-def run_compiled(dyn, landscape, noise, x0, n_steps, z=None, aux0=None):
-    """Run the compiled step ``n_steps`` times on one path; returns positions (n_steps+1, dim)."""
-    step, nzp = compiled_step(dyn, landscape, noise)
-    dim = landscape.dim
-    x = np.array(x0, dtype=float)
-    aux = dyn.initial_state(dim).copy() if aux0 is None else np.array(aux0, dtype=float)
-    g, xi = np.empty(dim), np.empty(dim)
-    out = [x.copy()]
-    for k in range(1, n_steps + 1):
-        zk = np.zeros(dyn.normals_per_step(dim)) if z is None else z[k - 1]
-        step(x, aux, zk, dyn.step_coefficients(k), landscape.params, nzp, dyn.params, g, xi)
-        out.append(x.copy())
-    return np.array(out), aux
 
 
 QUAD1 = QuadraticSaddle([1.0])
@@ -135,10 +121,41 @@ def test_adamod_with_beta3_zero_is_adam_when_eps_negligible():
     np.testing.assert_allclose(x_mod, x_adam, rtol=1e-13)
 
 
+def test_rmsprop_first_two_steps_by_hand():
+    # L = θ²/2, θ0 = 1, no noise; k=1: g = 1, v = (1-α), θ1 = 1 - η/(√(1-α) + ε)
+    lr, alpha, eps = 0.01, 0.99, 1e-8
+    xs, aux = run_compiled(RMSprop(lr, alpha, eps), QUAD1, NO_NOISE, [1.0], 2)
+    th1 = 1.0 - lr / (math.sqrt(1 - alpha) + eps)
+    assert xs[1, 0] == pytest.approx(th1, rel=1e-15)
+    v2 = alpha * (1 - alpha) + (1 - alpha) * th1**2
+    assert xs[2, 0] == pytest.approx(th1 - lr * th1 / (math.sqrt(v2) + eps), rel=1e-14)
+    np.testing.assert_allclose(aux, [v2], rtol=1e-14)
+
+
+def test_rmsprop_centered_momentum_state_by_hand():
+    # aux = (v, b, ḡ); k=1 with g = 1: v = 1-α, ḡ = 1-α, d = √((1-α)α) + ε, b = 1/d
+    lr, alpha, mu = 0.01, 0.9, 0.5
+    xs, aux = run_compiled(RMSprop(lr, alpha, momentum=mu, centered=True), QUAD1, NO_NOISE, [1.0], 1)
+    d = math.sqrt((1 - alpha) - (1 - alpha) ** 2) + 1e-8
+    np.testing.assert_allclose(aux, [1 - alpha, 1 / d, 1 - alpha], rtol=1e-14)
+    assert xs[1, 0] == pytest.approx(1.0 - lr / d, rel=1e-14)
+
+
+def test_rmsprop_continuous_model_is_adam_sde_without_momentum():
+    model = RMSprop(0.01, eps=1e-6).continuous(0.002)
+    assert isinstance(model, AdamSDE) and model.beta1 == 0.0 and model.overdamped
+    assert (model.eps, model.dt) == (1e-6, 0.002)
+    for kw, name in [(dict(momentum=0.9), "momentum"), (dict(centered=True), "centered"),
+                     (dict(weight_decay=0.1), "weight_decay")]:
+        with pytest.raises(ValueError, match=f"{name}={kw[name]}"):
+            RMSprop(0.01, **kw).continuous()
+
+
 # ----------------------------------------------------------------------------------------------
 # edge cases
 # ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dyn", [Adam(0.1), Adai(0.1), AdaMod(0.1)], ids=repr)
+@pytest.mark.parametrize("dyn", [Adam(0.1), Adai(0.1), AdaMod(0.1),
+                                 RMSprop(0.1, momentum=0.5, centered=True)], ids=repr)
 def test_zero_gradients_stay_finite_and_still(dyn):
     land = QuadraticSaddle([1.0, 2.0])  # start at the critical point, no noise: g = 0
     xs, aux = run_compiled(dyn, land, NO_NOISE, [0.0, 0.0], 5)
@@ -174,6 +191,7 @@ def test_initial_states():
     assert np.array_equal(Adai(0.1).initial_state(2), [0, 0, 0, 0, 1, 1])
     assert np.array_equal(Adam(0.1).initial_state(2), np.zeros(4))
     assert np.array_equal(AdaMod().initial_state(3), np.zeros(9))
+    assert RMSprop().state_size(2) == 2 and RMSprop(centered=True, momentum=0.1).state_size(2) == 6
     assert np.array_equal(Momentum(0.1).state_with_momentum([1.0, 2.0]), [1.0, 2.0])
     assert np.array_equal(Adam.state_with_momentum([1.0], [2.0]), [1.0, 2.0])
     assert np.array_equal(AdaMod.state_with_momentum([1.0], s0=[3.0]), [1.0, 0.0, 3.0])
@@ -187,46 +205,10 @@ def test_initial_states():
 N_TORCH_STEPS = 25
 
 
-def _torch_run(make_opt, land, sigma, x0, z):
-    torch = pytest.importorskip("torch")
-    h = torch.tensor(land.H, dtype=torch.float64)
-    c = torch.tensor(land.center, dtype=torch.float64)
-    p = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
-    opt = make_opt([p])
-    out = [p.detach().clone().numpy()]
-    for zk in z:
-        with torch.no_grad():
-            p.grad = h @ (p - c) + sigma * torch.tensor(zk, dtype=torch.float64)
-        opt.step()
-        out.append(p.detach().clone().numpy())
-    return np.array(out)
-
-
 def _torch_setup():
     land = QuadraticSaddle([2.0, -0.5, 0.1], rotation=random_rotation(3, 2), center=[0.1, 0, -0.2])
     z = np.random.default_rng(11).standard_normal((N_TORCH_STEPS, 3))
     return land, 0.7, np.array([0.5, -1.0, 0.3]), z
-
-
-@pytest.mark.torch
-def test_momentum_matches_torch_sgd():
-    torch = pytest.importorskip("torch")
-    land, sigma, x0, z = _torch_setup()
-    ref = _torch_run(lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9, dampening=0), land,
-                     sigma, x0, z)
-    ours, _ = run_compiled(Momentum(0.05, 0.9), land, WhiteNoise(sigma), x0, N_TORCH_STEPS, z)
-    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
-
-
-@pytest.mark.torch
-def test_adam_matches_torch_adam():
-    torch = pytest.importorskip("torch")
-    land, sigma, x0, z = _torch_setup()
-    ref = _torch_run(lambda ps: torch.optim.Adam(ps, lr=0.05, betas=(0.8, 0.99), eps=1e-6), land,
-                     sigma, x0, z)
-    ours, _ = run_compiled(Adam(0.05, 0.8, 0.99, 1e-6), land, WhiteNoise(sigma), x0,
-                           N_TORCH_STEPS, z)
-    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
 
 
 def _published_optimizer(kind, torch):
@@ -294,7 +276,7 @@ def test_adai_matches_published_code(decoupled):
     torch = pytest.importorskip("torch")
     land, sigma, x0, z = _torch_setup()
     cls = _published_optimizer("adai", torch)
-    ref = _torch_run(lambda ps: cls(ps, dict(lr=0.05, betas=(0.1, 0.99), eps=1e-3,
+    ref = torch_run(lambda ps: cls(ps, dict(lr=0.05, betas=(0.1, 0.99), eps=1e-3,
                                              weight_decay=0.3, decoupled=decoupled)),
                      land, sigma, x0, z)
     dyn = Adai(0.05, 0.1, 0.99, 1e-3, weight_decay=0.3, decoupled=decoupled)
@@ -307,58 +289,11 @@ def test_adamod_matches_published_code():
     torch = pytest.importorskip("torch")
     land, sigma, x0, z = _torch_setup()
     cls = _published_optimizer("adamod", torch)
-    ref = _torch_run(lambda ps: cls(ps, dict(lr=0.05, betas=(0.9, 0.999), beta3=0.9, eps=1e-8)),
+    ref = torch_run(lambda ps: cls(ps, dict(lr=0.05, betas=(0.9, 0.999), beta3=0.9, eps=1e-8)),
                      land, sigma, x0, z)
     ours, _ = run_compiled(AdaMod(0.05, 0.9, 0.999, 0.9, 1e-8), land, WhiteNoise(sigma), x0,
                            N_TORCH_STEPS, z)
     np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
-
-
-# ----------------------------------------------------------------------------------------------
-# compiled step vs NumPy reference; numba vs numpy backends
-# ----------------------------------------------------------------------------------------------
-OPTIMIZERS = [Momentum(0.05, 0.9), Momentum.ema(0.05, 0.8), Adam(0.05, 0.8, 0.99),
-              Adai(0.05, weight_decay=0.1), Adai(0.05, weight_decay=0.1, decoupled=True),
-              AdaMod(0.05, beta3=0.9)]
-
-
-def _random_state(dyn, dim, rng):
-    aux = rng.standard_normal(dyn.state_size(dim))
-    if isinstance(dyn, (Adam, AdaMod, Adai)):
-        aux[dim:] = np.abs(aux[dim:])  # v (and s, P) non-negative
-    if isinstance(dyn, Adai):
-        aux[2 * dim:] = rng.uniform(0.0, 1.0, dim)
-    return aux
-
-
-@pytest.mark.parametrize("dyn", OPTIMIZERS, ids=repr)
-def test_compiled_step_equals_numpy_step(dyn):
-    rng = np.random.default_rng(5)
-    land = QuadraticSaddle([2.0, -0.5, 0.3], rotation=random_rotation(3, 7), center=[0.1, 0.2, 0])
-    noise = HessianNoise(3.0)
-    step, nzp = compiled_step(dyn, land, noise)
-    n_paths, dim = 8, 3
-    x = rng.standard_normal((n_paths, dim))
-    aux = np.array([_random_state(dyn, dim, rng) for _ in range(n_paths)])
-    z = rng.standard_normal((n_paths, dim))
-    for k in (1, 2, 7):
-        x_ref, aux_ref = dyn.numpy_step(x, aux, z, k, land, noise)
-        for p in range(n_paths):
-            xp, ap = x[p].copy(), aux[p].copy()
-            step(xp, ap, z[p], dyn.step_coefficients(k), land.params, nzp, dyn.params, np.empty(dim), np.empty(dim))
-            np.testing.assert_allclose(xp, x_ref[p], rtol=1e-14, atol=1e-15)
-            np.testing.assert_allclose(ap, aux_ref[p], rtol=1e-14, atol=1e-15)
-
-
-@pytest.mark.parametrize("dyn", OPTIMIZERS, ids=repr)
-def test_numba_and_numpy_backends_agree_path_by_path(dyn):
-    land = QuadraticSaddle([1.5, -0.4], rotation=random_rotation(2, 3))
-    pr = Problem(land, HessianNoise(2.0), dyn, [0.1, -0.2])
-    kw = dict(n_paths=40, t_max=30 * dyn.dt, save_times=[10 * dyn.dt, 30 * dyn.dt], seed=9,
-              store_samples=True)
-    a = run_ensemble(pr, backend="numba", **kw)
-    b = run_ensemble(pr, backend="numpy", **kw)
-    np.testing.assert_allclose(a.samples, b.samples, rtol=1e-12, atol=1e-14)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -418,39 +353,12 @@ def test_describe_and_continuous_models():
     assert Adam(0.1, 0.5, eps=1e-6).continuous().eps == 1e-6
     assert isinstance(AdaMod(0.1).continuous(), AdamSDE)  # THEORY.md §4: AdaMod's model is Adam's
     assert isinstance(Adai(0.1, beta0=0.2).continuous(), AdaiSDE)
-    with pytest.raises(ValueError, match="weight decay"):
+    with pytest.raises(ValueError, match="weight_decay"):
         Adai(0.1, weight_decay=0.1).continuous()
     with pytest.raises(NotImplementedError, match="affine"):
         Adam(0.1).affine_model(QUAD1, NO_NOISE)
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: Momentum(0.0), "lr"),
-    (lambda: Momentum(-1.0), "lr"),
-    (lambda: Momentum(0.1, beta1=1.0), r"beta1 must be in \[0.0, 1.0\)"),
-    (lambda: Momentum(0.1, beta1=-0.1), "beta1"),
-    (lambda: Momentum(0.1, beta3=0.0), r"beta3 must be in \(0.0, 1.0\]"),
-    (lambda: Momentum(0.1, 0.5, 0.5, ema=True), "ema"),
-    (lambda: Adam(0.1, beta2=1.0), "beta2"),
-    (lambda: Adam(0.1, eps=0.0), "eps"),
-    (lambda: Adam(float("nan")), "lr"),
-    (lambda: Adai(0.1, beta0=0.0), "beta0"),
-    (lambda: Adai(0.1, eps=1.0), "eps"),
-    (lambda: Adai(0.1, beta2=1.5), "beta2"),
-    (lambda: Adai(0.1, weight_decay=-1.0), "weight_decay"),
-    (lambda: Adai(1.0, weight_decay=2.0, decoupled=True), "lr \\* weight_decay"),
-    (lambda: AdaMod(beta3=1.0), "beta3"),
-    (lambda: AdaMod(eps=-1e-8), "eps"),
-])
-def test_bad_hyperparameters(make, match):
-    with pytest.raises(ValueError, match=match):
-        make()
-
-
-def test_bad_types():
-    with pytest.raises(TypeError, match="lr"):
-        Adam("0.1")
-    with pytest.raises(TypeError, match="decoupled"):
-        Adai(0.1, decoupled="yes")
+def test_bad_initial_state():
     with pytest.raises(ValueError, match="initial_state"):
         Problem(QUAD1, NO_NOISE, Adam(0.1), [0.0], initial_state=[0.0])

@@ -1,17 +1,16 @@
-"""Continuous models of THEORY.md §4 (sim.sde): the kick – exact OU – kick integrator (weak order,
-overdamped limit, stiffness), its exact affine model against Monte Carlo, compiled step vs NumPy
-reference, numba vs numpy backends, and the models' structure (Theorem 2's drift matrix, Adai's
-masses, Adam's isotropic diffusion)."""
+"""Continuous models of THEORY.md §4 (sim.dynamics): the kick – exact OU – kick integrator (weak order,
+overdamped limit, stiffness), its exact affine model against Monte Carlo, and the models' structure
+(Theorem 2's drift matrix, Adai's masses, Adam's isotropic diffusion).  Compiled step vs NumPy
+reference and the backends: test_dynamics_contract.py, over the registry."""
 import mpmath
 import numpy as np
 import pytest
-from conftest import compiled_step
 from scipy.stats import linregress
 
 from optdyn.sim import (AdaiSDE, AdamSDE, HessianNoise, MomentumSDE, Problem, QuadraticSaddle,
                  SGDLangevin, WhiteNoise, exact_scheme_moments, exact_scheme_state_moments,
                  exact_sde_moments, exact_sde_state_moments, random_rotation, run_ensemble)
-from optdyn.sim.sde import numpy_ou_step_coefficients, ou_step_coefficients
+from optdyn.sim.dynamics.underdamped import numpy_ou_step_coefficients, ou_step_coefficients
 
 ALPHA_SE = 4.0
 N_PATHS_MC = 20_000
@@ -127,41 +126,9 @@ def test_monte_carlo_matches_exact_scheme_moments(dyn):
 
 
 # ----------------------------------------------------------------------------------------------
-# compiled step vs NumPy reference; backends
+# the exact affine model of the scheme (compiled step vs NumPy reference and the backends: the
+# registry's contract tests, test_dynamics_contract.py)
 # ----------------------------------------------------------------------------------------------
-SDES = [MomentumSDE(0.1, 0.8, 1.0, 0.03), MomentumSDE(1e-8, 0.9, 0.1, 0.03),
-        AdamSDE(0.1, 0.8, 1e-8, 0.03), AdamSDE(0.1, 0.0, 1e-8, 0.03), AdaiSDE(0.1, 0.5, 1e-3, 0.03)]
-
-
-@pytest.mark.parametrize("dyn", SDES, ids=repr)
-def test_compiled_step_equals_numpy_step(dyn):
-    rng = np.random.default_rng(3)
-    land = QuadraticSaddle([2.0, -0.5, 0.05], rotation=random_rotation(3, 7), center=[0.1, 0, 0])
-    noise = HessianNoise(3.0)
-    step, nzp = compiled_step(dyn, land, noise)
-    n_paths, dim = 6, 3
-    x = rng.standard_normal((n_paths, dim))
-    aux = rng.standard_normal((n_paths, dyn.state_size(dim)))
-    z = rng.standard_normal((n_paths, dyn.normals_per_step(dim)))
-    x_ref, aux_ref = dyn.numpy_step(x, aux, z, 1, land, noise)
-    for p in range(n_paths):
-        xp, ap = x[p].copy(), aux[p].copy()
-        step(xp, ap, z[p], dyn.step_coefficients(1), land.params, nzp, dyn.params, np.empty(dim), np.empty(dim))
-        np.testing.assert_allclose(xp, x_ref[p], rtol=1e-13, atol=1e-14)
-        scale = np.abs(aux_ref).max() if aux_ref.size else 1.0  # r ~ 1/M is large when stiff
-        np.testing.assert_allclose(ap, aux_ref[p], rtol=1e-13, atol=1e-14 * scale)
-
-
-@pytest.mark.parametrize("dyn", SDES[:1] + SDES[2:], ids=repr)
-def test_numba_and_numpy_backends_agree_path_by_path(dyn):
-    pr = Problem(ROTATED, NOISE, dyn, X0)
-    kw = dict(n_paths=32, t_max=20 * dyn.dt, save_times=[5 * dyn.dt, 20 * dyn.dt], seed=7,
-              store_samples=True)
-    a = run_ensemble(pr, backend="numba", **kw)
-    b = run_ensemble(pr, backend="numpy", **kw)
-    np.testing.assert_allclose(a.samples, b.samples, rtol=1e-12, atol=1e-14)
-
-
 def test_affine_model_reproduces_the_numpy_step():
     rng = np.random.default_rng(8)
     dyn = AdaiSDE(0.1, 0.5, dt=0.07)
@@ -281,7 +248,7 @@ def test_describe_discrete_and_errors():
 def test_cached_ou_coefficients_equal_recomputed_ones():
     """The per-path cache of the OU coefficients returns exactly what a recomputation gives, for
     repeated rates, changed rates and two coordinates sharing one cache vector."""
-    from optdyn.sim.sde import cached_ou_step_coefficients
+    from optdyn.sim.dynamics.underdamped import cached_ou_step_coefficients
 
     cache = np.full(12, np.nan)
     for a0, a1 in [(0.3, 2.0), (0.3, 2.0), (0.3, 5.0), (1e-4, 5.0), (0.3, 2.0)]:

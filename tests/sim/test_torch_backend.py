@@ -122,25 +122,4 @@ def test_cuda_matches_cpu():
     np.testing.assert_array_equal(a.exit_step, b.exit_step)
     np.testing.assert_allclose(a.cov, b.cov, rtol=1e-10)
 
-
-def _all_dynamics():
-    from optdyn.sim import optimizers as O
-    from optdyn.sim import sde as S
-
-    return [O.Momentum(0.05, 0.9), O.Momentum.ema(0.05, 0.9), O.Adam(0.01), O.Adai(0.05),
-            O.Adai(0.05, weight_decay=0.1, decoupled=True), O.AdaMod(0.01),
-            S.MomentumSDE(0.05, 0.9, dt=0.01), S.AdamSDE(0.01, 0.9, dt=0.01),
-            S.AdamSDE(0.01, 0.0, dt=0.01), S.AdaiSDE(0.05, dt=0.01)]
-
-
-@pytest.mark.parametrize("dynamics", _all_dynamics(), ids=repr)
-def test_every_dynamics_runs_on_torch_like_the_reference(dynamics):
-    """Every optimizer and SDE the numba backend supports runs on torch with the same numbers."""
-    land = sim.QuadraticSaddle([1.0, -0.5, 2.0], rotation=sim.random_rotation(3, 1))
-    prob = sim.Problem(land, sim.HessianNoise(1.0), dynamics, np.zeros(3),
-                       exit=sim.BallExit(np.zeros(3), 0.5))
-    kw = dict(save_times=[0.0, 0.5, 1.0], seed=6, store_samples=True)
-    ref = sim.run_ensemble(prob, 600, 1.0, backend="numpy", **kw)
-    tor = sim.run_ensemble(prob, 600, 1.0, backend="torch", **kw)
-    np.testing.assert_array_equal(ref.exit_step, tor.exit_step)
-    np.testing.assert_allclose(tor.samples, ref.samples, rtol=0, atol=1e-11)
+# Every registered dynamics on torch against the numba kernel: test_dynamics_contract.py.

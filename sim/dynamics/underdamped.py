@@ -1,7 +1,8 @@
-r"""Continuous models (SDEs) of Momentum, Adam, Adai and AdaMod (THEORY.md §4), with an
-integrator that is right both at finite mass and in the overdamped (stiff) limit.
+r"""The integrator shared by the continuous models (SDEs) of Momentum, Adam (and AdaMod, RMSprop)
+and Adai (THEORY.md §4): right both at finite mass and in the overdamped (stiff) limit.  The models
+themselves live beside their optimizers (:mod:`.momentum`, :mod:`.adam`, :mod:`.adai`).
 
-All three models are *EMA-type momentum* in the velocity :math:`r` (state :math:`(\theta, r)`,
+All the models are *EMA-type momentum* in the velocity :math:`r` (state :math:`(\theta, r)`,
 :math:`r` in ``aux``), per coordinate :math:`i`:
 
 .. math::
@@ -92,16 +93,26 @@ from math import factorial
 
 import numpy as np
 
-from . import _validation as V
-from . import _xp
-from ._adaptive import adai_inertia_vector, numpy_adai_inertia, numpy_adam_preconditioner
-from ._jit import jit
-from .dynamics import DynamicsBase, _quadratic_parts
+from .. import _validation as V
+from .. import _xp
+from .._jit import jit
+from .base import DynamicsBase, quadratic_parts, slots
 
-__all__ = ["MomentumSDE", "AdamSDE", "AdaiSDE", "UnderdampedSDEBase", "ou_step_coefficients"]
+__all__ = ["UnderdampedSDEBase", "underdamped_slots", "ou_step_coefficients",
+           "numpy_ou_step_coefficients", "cached_ou_step_coefficients", "make_diag_covariance",
+           "numpy_diag_covariance"]
 
-# dynamics-parameter layout shared by every model (dp array)
-_LR, _DT, _GAMMA, _SQRT_LR, _OVERDAMPED, _RATE, _P0, _P1 = range(8)
+#: The parameter slots every underdamped model starts with (the integrator reads these);
+#: a model appends its own with :func:`underdamped_slots`.
+_BASE_NAMES = ("lr", "dt", "gamma", "sqrt_lr", "overdamped", "rate")
+U = slots(*_BASE_NAMES)
+
+
+def underdamped_slots(*extra: str):
+    """The parameter slots of an underdamped model: the integrator's (``lr, dt, gamma, sqrt_lr,
+    overdamped, rate``; ``rate`` is the constant damping rate, if any) and then ``extra``."""
+    return slots(*_BASE_NAMES, *extra)
+
 
 # q(x)/x = sum_{k>=3} c_k x^{k-1},  c_k = (-1)^{k+1} (2^{k-1} - 2) / k!   (|x| < 1/2)
 _Q_SERIES_X = 0.5
@@ -192,7 +203,7 @@ def numpy_ou_step_coefficients(a, h, gamma):
 # per-model coefficients: damping rates a_i and preconditioner p_i at a point
 # ----------------------------------------------------------------------------------------------
 @lru_cache(maxsize=None)
-def _make_diag_covariance(noise_fn):
+def make_diag_covariance(noise_fn):
     """Compiled ``diag_cov(x, lp, nzp, e, col, out, w)``: ``out = diag C(x)`` from the noise factor.
 
     :math:`C_{ii} = \\sum_j (C^{1/2})_{ij}^2`, one column :math:`C^{1/2}e_j` at a time, so it works
@@ -215,47 +226,7 @@ def _make_diag_covariance(noise_fn):
     return diag_cov
 
 
-@lru_cache(maxsize=None)
-def _momentum_coefficients(noise_fn):
-    @jit(inline=True)
-    def coefficients(x, lp, nzp, dp, a, pre, e, col, w):
-        for i in range(x.shape[0]):
-            a[i] = dp[_RATE]
-            pre[i] = 1.0
-
-    return coefficients
-
-
-@lru_cache(maxsize=None)
-def _adam_coefficients(noise_fn):
-    diag_cov = _make_diag_covariance(noise_fn)
-
-    @jit(inline=True)
-    def coefficients(x, lp, nzp, dp, a, pre, e, col, w):
-        diag_cov(x, lp, nzp, e, col, pre, w)
-        for i in range(x.shape[0]):
-            a[i] = dp[_RATE]
-            pre[i] = 1.0 / (np.sqrt(pre[i]) + dp[_P0])
-
-    return coefficients
-
-
-@lru_cache(maxsize=None)
-def _adai_coefficients(noise_fn):
-    diag_cov = _make_diag_covariance(noise_fn)
-
-    @jit(inline=True)
-    def coefficients(x, lp, nzp, dp, a, pre, e, col, w):
-        diag_cov(x, lp, nzp, e, col, a, w)
-        adai_inertia_vector(a, dp[_P0], dp[_P1], a)
-        for i in range(x.shape[0]):
-            a[i] = (1.0 - a[i]) / dp[_LR]
-            pre[i] = 1.0
-
-    return coefficients
-
-
-def _numpy_diag_covariance(x, landscape, noise):
+def numpy_diag_covariance(x, landscape, noise):
     c = noise.covariance(x, landscape)
     return c.diagonal(0, -2, -1)
 
@@ -271,19 +242,19 @@ def _make_underdamped_step(gradient_fn, noise_fn, coefficients_factory):
     def half_kick(x, r, lp, nzp, dp, g, a, pre, e, col, w):
         coefficients(x, lp, nzp, dp, a, pre, e, col, w)
         gradient_fn(x, lp, g)
-        half = 0.5 * dp[_DT] / dp[_GAMMA]
+        half = 0.5 * dp[U.dt] / dp[U.gamma]
         for i in range(x.shape[0]):
             r[i] -= half * a[i] * pre[i] * g[i]
 
     @jit(inline=True)
     def step(x, aux, z, c, lp, nzp, dp, g, xi, w):
         n = x.shape[0]
-        h, gamma, sqrt_lr = dp[_DT], dp[_GAMMA], dp[_SQRT_LR]
+        h, gamma, sqrt_lr = dp[U.dt], dp[U.gamma], dp[U.sqrt_lr]
         # scratch (work_size = 10n): rates, preconditioner, two columns, the OU-coefficient
         # cache (6 per coordinate), then the noise function's
         a, pre, e, col = w[:n], w[n:2 * n], w[2 * n:3 * n], w[3 * n:4 * n]
         cache, wn = w[4 * n:10 * n], w[10 * n:]
-        if dp[_OVERDAMPED] != 0.0:  # Euler–Maruyama for gamma dθ = -p∇L dt + G dW
+        if dp[U.overdamped] != 0.0:  # Euler–Maruyama for gamma dθ = -p∇L dt + G dW
             coefficients(x, lp, nzp, dp, a, pre, e, col, wn)
             gradient_fn(x, lp, g)
             noise_fn(x, z[:n], lp, nzp, xi, wn)
@@ -308,25 +279,36 @@ def _make_underdamped_step(gradient_fn, noise_fn, coefficients_factory):
 class UnderdampedSDEBase(DynamicsBase):
     r"""Common machinery of the momentum-type SDE models (see the module docstring).
 
-    Subclasses set the friction :math:`\gamma`, the constant damping rate (if any), extra
-    parameters, the compiled coefficient factory and :meth:`coefficients`.
+    A model declares ``param_slots = underdamped_slots(...)`` (its own parameters after the
+    integrator's), ``coefficients_factory`` (a cached ``factory(noise_fn)`` returning the compiled
+    ``coefficients(x, lp, nzp, dp, a, pre, e, col, w)`` that writes the damping rates ``a`` and the
+    preconditioner ``pre`` at ``x``), its NumPy twin :meth:`coefficients`, and calls
+    :meth:`_setup` from ``__init__``.
     """
 
     kind = "sde"
-    _coefficients_factory = None  # staticmethod(factory(noise_fn) -> compiled coefficients)
+    coefficients_factory = None  # staticmethod(factory(noise_fn) -> compiled coefficients)
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.param_slots is not None and cls.param_slots._fields[:len(U)] != U._fields:
+            raise TypeError(f"{cls.__name__}.param_slots must start with {U._fields} "
+                            "(use underdamped_slots)")
 
     def work_size(self, dim: int) -> int:
         """The step's own scratch: damping rates, preconditioner, two column vectors and the cache
         of :func:`cached_ou_step_coefficients`."""
         return 10 * dim
 
-    def _setup(self, lr, dt, gamma, rate, extra=(), overdamped=False):
+    def _setup(self, lr, dt, gamma, rate, overdamped=False, **extra):
+        """Validate ``lr``/``dt`` and set ``params`` (``extra``: the model's own slots)."""
         self.lr = V.positive("lr", lr)
         self.dt = self.lr / 10.0 if dt is None else V.positive("dt", dt)
         self.gamma = float(gamma)
         self.overdamped = bool(overdamped)
-        self.params = np.array([self.lr, self.dt, self.gamma, np.sqrt(self.lr),
-                                float(self.overdamped), float(rate), *extra, 0.0, 0.0])
+        self.params = self.pack_params(lr=self.lr, dt=self.dt, gamma=self.gamma,
+                                       sqrt_lr=np.sqrt(self.lr), overdamped=float(self.overdamped),
+                                       rate=float(rate), **extra)
 
     # -- state ---------------------------------------------------------------------------------
     def state_size(self, dim: int) -> int:
@@ -358,7 +340,7 @@ class UnderdampedSDEBase(DynamicsBase):
 
     @classmethod
     def make_step(cls, gradient_fn, noise_fn):
-        return _make_underdamped_step(gradient_fn, noise_fn, cls._coefficients_factory)
+        return _make_underdamped_step(gradient_fn, noise_fn, cls.coefficients_factory)
 
     def numpy_step(self, x, aux, z, k, landscape, noise):
         n, h, gamma = x.shape[1], self.dt, self.gamma
@@ -377,7 +359,7 @@ class UnderdampedSDEBase(DynamicsBase):
 
     def _linear_parts(self, landscape, noise):
         """Constant ``(a, p, A_f, c, S)`` on a quadratic: force ``-A_f(θ-c)``, noise ``GGᵀ = S``."""
-        h_mat, c, cov = _quadratic_parts(landscape, noise)
+        h_mat, c, cov = quadratic_parts(landscape, noise)
         a, pre = self.coefficients(c, landscape, noise)
         return a, pre, pre[:, None] * h_mat, c, self.lr * pre[:, None] * cov * pre[None, :]
 
@@ -426,21 +408,14 @@ class UnderdampedSDEBase(DynamicsBase):
         return _compose(_compose(kick, flow), kick)
 
     def describe(self) -> dict:
-        return {**super().describe(), **self._hyper(), "gamma": self.gamma,
+        return {**super().describe(), "gamma": self.gamma,
                 "overdamped": self.overdamped,
                 "integrator": "euler-maruyama" if self.overdamped else "kick-exact-OU-kick (Strang)"}
-
-    def _hyper(self) -> dict:  # pragma: no cover - abstract
-        raise NotImplementedError
 
     @property
     def weak_order(self) -> int:
         """2 for the kick – exact OU – kick splitting, 1 for the overdamped (Euler–Maruyama) form."""
         return 1 if self.overdamped else 2
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items())
-        return f"{type(self).__name__}({args}, dt={self.dt!r})"
 
 
 def _compose(first, second):
@@ -448,193 +423,3 @@ def _compose(first, second):
     f1, b1, q1 = first
     f2, b2, q2 = second
     return f2 @ f1, f2 @ b1 + b2, f2 @ q1 @ f2.T + q2
-
-
-# ----------------------------------------------------------------------------------------------
-# the three models
-# ----------------------------------------------------------------------------------------------
-class MomentumSDE(UnderdampedSDEBase):
-    r"""Continuous model of heavy-ball Momentum (THEORY.md §4):
-
-    .. math::
-        d\theta = r\,dt,\qquad M\,dr = -\gamma r\,dt - \nabla L\,dt + \sqrt{2D}\,dW,\qquad
-        M = \eta/\beta_3,\ \gamma = (1-\beta_1)/\beta_3,\ D = \tfrac\eta2 C(\theta).
-
-    Integrated by the kick – exact OU – kick splitting of :mod:`sim.sde`: **weak order 2**
-    (measured slope 2.00 of the error in :math:`E\theta^2` at fixed :math:`t` on a quadratic
-    saddle with Hessian noise, against the exact :math:`(\theta, r)` moments), and in the
-    overdamped limit (:math:`\Delta t \gg M/\gamma`) it becomes Euler–Maruyama for SGD with
-    learning rate :math:`\eta\beta_3/(1-\beta_1)`, stable and consistent.  The state
-    ``aux`` is the velocity :math:`r` (:meth:`state_with_velocity`; :math:`r = -m`).
-
-    Parameters
-    ----------
-    lr : float
-        :math:`\eta > 0`.
-    beta1 : float
-        :math:`\beta_1 \in [0, 1)`.
-    beta3 : float
-        :math:`\beta_3 \in (0, 1]`.
-    dt : float, optional
-        Integration step; default ``lr / 10``.
-
-    References
-    ----------
-    THEORY.md §4, §5 Theorems 2–3; Xie et al., arXiv 2006.15815.
-    """
-
-    _coefficients_factory = staticmethod(_momentum_coefficients)
-
-    def __init__(self, lr: float, beta1: float = 0.9, beta3: float = 1.0, dt: float | None = None):
-        self.beta1 = V.in_range("beta1", beta1, 0.0, 1.0)
-        self.beta3 = V.in_range("beta3", beta3, 0.0, 1.0, lo_open=True, hi_open=False)
-        lr = V.positive("lr", lr)
-        self._setup(lr, dt, gamma=(1.0 - self.beta1) / self.beta3, rate=(1.0 - self.beta1) / lr)
-
-    def coefficients(self, x, landscape, noise):
-        x = x if _xp.is_torch(x) else np.asarray(x, dtype=float)
-        ones = x * 0.0 + 1.0
-        return ones * float(self.params[_RATE]), ones
-
-    def discrete(self):
-        """The optimizer whose continuous model this is."""
-        from .optimizers import Momentum
-
-        return Momentum(self.lr, self.beta1, self.beta3)
-
-    def _hyper(self):
-        return {"lr": self.lr, "beta1": self.beta1, "beta3": self.beta3}
-
-
-class AdamSDE(UnderdampedSDEBase):
-    r"""Continuous model of Adam (and of AdaMod) with the quasi-static preconditioner (THEORY.md §4):
-
-    .. math::
-        d\theta = r\,dt,\quad M\,dr = -r\,dt - P\nabla L\,dt + \sqrt\eta\,P C^{1/2} dW,\quad
-        M = \frac{\eta}{1-\beta_1},\quad P = \mathrm{diag}\Big(\frac{1}{\sqrt{v}+\epsilon}\Big),\
-        v = \mathrm{diag}\,C(\theta);
-
-    with :math:`\beta_1 = 0` the overdamped :math:`d\theta = -P\nabla L\,dt + \sqrt\eta\,PC^{1/2}dW`
-    (Euler–Maruyama, weak order 1; no velocity state).  For :math:`\beta_1 > 0` the kick – exact
-    OU – kick splitting of :mod:`sim.sde`: **weak order 2** measured (slope 2.00) on a quadratic
-    with constant noise, consistent in the overdamped limit.
-
-    Parameters
-    ----------
-    lr : float
-        :math:`\eta > 0`.
-    beta1 : float
-        :math:`\beta_1 \in [0, 1)`.
-    eps : float
-        :math:`\epsilon > 0`.
-    dt : float, optional
-        Integration step; default ``lr / 10``.
-
-    References
-    ----------
-    THEORY.md §4, §5 Props. 1–2, A1(iv); Kingma & Ba, arXiv 1412.6980.
-    """
-
-    _coefficients_factory = staticmethod(_adam_coefficients)
-
-    def __init__(self, lr: float, beta1: float = 0.9, eps: float = 1e-8, dt: float | None = None):
-        self.beta1 = V.in_range("beta1", beta1, 0.0, 1.0)
-        self.eps = V.positive("eps", eps)
-        lr = V.positive("lr", lr)
-        self._setup(lr, dt, gamma=1.0, rate=(1.0 - self.beta1) / lr, extra=(self.eps,),
-                    overdamped=self.beta1 == 0.0)
-
-    def coefficients(self, x, landscape, noise):
-        v = _numpy_diag_covariance(x, landscape, noise)
-        return v * 0.0 + float(self.params[_RATE]), numpy_adam_preconditioner(v, self.eps)
-
-    def drift_diffusion(self, landscape, noise):
-        r"""The overdamped model's coefficients (:math:`\beta_1 = 0` only) for the Fokker–Planck
-        solvers: ``drift(x) = -P(x)∇L(x)`` and ``diffusion(x) = (η/2) P C P`` for points
-        ``(n, dim)``, with the quasi-static :math:`P = \mathrm{diag}(1/(\sqrt{v}+\epsilon))`,
-        :math:`v = \mathrm{diag}\,C(\theta)` (THEORY.md §4).  For Hessian noise on an
-        axis-aligned landscape the diffusion is :math:`(\eta/2)\,\mathrm{diag}(v/(\sqrt v+\epsilon)^2)
-        \approx (\eta/2) I`."""
-        if not self.overdamped:
-            raise ValueError("drift_diffusion needs the overdamped model (beta1 = 0); with beta1 > 0 "
-                             "the model has a velocity (use an underdamped solver)")
-        lr, eps = self.lr, self.eps
-
-        def drift(x):
-            x = np.asarray(x, dtype=float)
-            pre = numpy_adam_preconditioner(_numpy_diag_covariance(x, landscape, noise), eps)
-            return -pre * landscape.gradient(x)
-
-        def diffusion(x):
-            x = np.asarray(x, dtype=float)
-            c = noise.covariance(x, landscape)
-            pre = numpy_adam_preconditioner(c.diagonal(0, -2, -1), eps)
-            return 0.5 * lr * pre[..., :, None] * c * pre[..., None, :]
-
-        return drift, diffusion
-
-    def discrete(self):
-        """Adam with these parameters (β₂ at its default)."""
-        from .optimizers import Adam
-
-        return Adam(self.lr, self.beta1, eps=self.eps)
-
-    def _hyper(self):
-        return {"lr": self.lr, "beta1": self.beta1, "eps": self.eps}
-
-
-class AdaiSDE(UnderdampedSDEBase):
-    r"""Continuous model of Adai (THEORY.md §4): EMA momentum (:math:`\gamma = 1`) with
-    per-coordinate, position-dependent mass
-
-    .. math::
-        M_i(\theta) = \frac{\eta}{1-\beta_{1,i}(\theta)},\quad
-        \beta_{1,i} = \mathrm{clip}\Big(1 - \beta_0\frac{v_i}{\bar v}, 0, 1-\epsilon\Big),\quad
-        v = \mathrm{diag}\,C(\theta),
-
-    force :math:`-\nabla L`, noise :math:`\sqrt{2D}`.  For diagonal Hessian noise
-    :math:`1-\beta_{1,i} = \beta_0 n|H_{ii}|/\|H\|_{tr}` before clipping.  If :math:`\bar v = 0`
-    the ratio is taken as 1 (as in :class:`sim.optimizers.Adai`).  Integrated by the kick –
-    exact OU – kick splitting of :mod:`sim.sde` with the masses of the kick's position:
-    **weak order 2** measured (slope 2.00) on a quadratic with constant noise, consistent in the
-    overdamped limit.
-
-    Parameters
-    ----------
-    lr : float
-        :math:`\eta > 0`.
-    beta0 : float
-        :math:`\beta_0 \in (0, 1]`.
-    eps : float
-        :math:`\epsilon \in (0, 1)`.
-    dt : float, optional
-        Integration step; default ``lr / 10``.
-
-    References
-    ----------
-    THEORY.md §4, §5 Props. 3–4; Xie et al., "Adaptive Inertia", arXiv 2006.15815.
-    """
-
-    _coefficients_factory = staticmethod(_adai_coefficients)
-
-    def __init__(self, lr: float, beta0: float = 0.1, eps: float = 1e-3, dt: float | None = None):
-        self.beta0 = V.in_range("beta0", beta0, 0.0, 1.0, lo_open=True, hi_open=False)
-        self.eps = V.in_range("eps", eps, 0.0, 1.0, lo_open=True)
-        self._setup(lr, dt, gamma=1.0, rate=0.0, extra=(self.beta0, self.eps))
-
-    def inertia(self, x, landscape, noise):
-        r""":math:`\beta_{1,i}(\theta)` at points ``x`` of shape ``(..., dim)``."""
-        return numpy_adai_inertia(_numpy_diag_covariance(x, landscape, noise), self.beta0, self.eps)
-
-    def coefficients(self, x, landscape, noise):
-        beta1 = self.inertia(x, landscape, noise)
-        return (1.0 - beta1) / self.lr, beta1 * 0.0 + 1.0
-
-    def discrete(self):
-        """Adai with these parameters (β₂ at its default)."""
-        from .optimizers import Adai
-
-        return Adai(self.lr, self.beta0, eps=self.eps)
-
-    def _hyper(self):
-        return {"lr": self.lr, "beta0": self.beta0, "eps": self.eps}
