@@ -16,7 +16,7 @@ where ``times[i]`` is path :math:`i`'s exit time if ``escaped[i]`` and its censo
 
 References
 ----------
-THEORY.md §0 (time t = kη), §5–§7 (escape times, comparisons).  Z. Xie, I. Sato, M. Sugiyama, "A Diffusion
+docs/theory.md §0 (time t = kη), §5–§7 (escape times, comparisons).  Z. Xie, I. Sato, M. Sugiyama, "A Diffusion
 Theory for Deep Learning Dynamics", arXiv 2002.03495.  F. Garwood, "Fiducial limits for the Poisson
 distribution", Biometrika 28 (1936).  E. L. Kaplan, P. Meier, "Nonparametric estimation from incomplete
 observations", JASA 53 (1958).  J. F. Lawless, *Statistical Models and Methods for Lifetime Data*, §3.5
@@ -300,7 +300,7 @@ class EscapeStatistics:
 
     ``time`` is in continuous units (:math:`t = k\,\mathrm{dt}`), ``steps`` in simulation steps
     (``time.scaled(dt)``) and ``iterations`` in optimizer iterations (``time.scaled(lr)``,
-    :math:`t = k\eta`, THEORY.md §0; equal to ``steps`` for a discrete optimizer).
+    :math:`t = k\eta`, docs/theory.md §0; equal to ``steps`` for a discrete optimizer).
     """
 
     time: RateEstimate

@@ -1,4 +1,4 @@
-r"""Gradient-noise models :math:`C(\theta)` (THEORY.md §2).
+r"""Gradient-noise models :math:`C(\theta)` (docs/theory.md §2).
 
 A stochastic gradient is :math:`g = \nabla L(\theta) + \xi` with :math:`\xi = C(\theta)^{1/2} z`,
 :math:`z \sim N(0, I)`, where :math:`C^{1/2}` is the *symmetric* square root, so anisotropic and
@@ -11,7 +11,7 @@ quadratic landscape) the factor is computed once and the kernel only does a matr
 
 References
 ----------
-THEORY.md §2; Xie, Sato, Sugiyama, "A Diffusion Theory for Deep Learning Dynamics", arXiv 2002.03495
+docs/theory.md §2; Xie, Sato, Sugiyama, "A Diffusion Theory for Deep Learning Dynamics", arXiv 2002.03495
 (gradient-noise covariance :math:`\approx H/B` near critical points).
 """
 from __future__ import annotations
@@ -197,7 +197,7 @@ class NoiseBase:
 
 
 class HessianNoise(NoiseBase):
-    r"""Hessian-dependent noise :math:`C(\theta) = ([H(\theta)]^+ + h_{min} I)/B` (THEORY.md §2).
+    r"""Hessian-dependent noise :math:`C(\theta) = ([H(\theta)]^+ + h_{min} I)/B` (docs/theory.md §2).
 
     Parameters
     ----------
@@ -257,7 +257,7 @@ class HessianNoise(NoiseBase):
 
 
 class LocalHessianNoise(NoiseBase):
-    r"""Local Hessian noise :math:`C(\theta) = ([H(\theta^*)]^+ + h_{min} I)/B` (THEORY.md §2, "local").
+    r"""Local Hessian noise :math:`C(\theta) = ([H(\theta^*)]^+ + h_{min} I)/B` (docs/theory.md §2, "local").
 
     :math:`\theta^*` is the critical point whose region contains :math:`\theta`, as the landscape
     defines it (``landscape.local_critical_point(x)`` / compiled ``critical_point``; see
@@ -276,7 +276,7 @@ class LocalHessianNoise(NoiseBase):
 
     References
     ----------
-    THEORY.md §2; Xie, Sato, Sugiyama, "A Diffusion Theory for Deep Learning Dynamics", arXiv 2002.03495.
+    docs/theory.md §2; Xie, Sato, Sugiyama, "A Diffusion Theory for Deep Learning Dynamics", arXiv 2002.03495.
     """
 
     def __init__(self, batch_size: float, floor: float = 0.0):

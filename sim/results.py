@@ -64,7 +64,7 @@ class EnsembleResult:
     trajectories : (n_record, n_record_times, dim) or None — full paths of the first ``n_record``
         paths, every ``record_every`` steps (NaN after a path stopped); times in ``trajectory_times``.
     dt, n_steps, t_max : the time step, the number of steps run, the censoring time asked for;
-        ``t_end = n_steps·dt <= t_max`` is when the run stopped (THEORY.md §0: ``t = k·dt``).
+        ``t_end = n_steps·dt <= t_max`` is when the run stopped (docs/theory.md §0: ``t = k·dt``).
     metadata : dict — seed, backend, precision, versions, the problem's description.
     """
 

@@ -1,6 +1,6 @@
-"""Closed-form results of THEORY.md section 5, one :class:`~theory.core.TheoryEntry` per result.
+"""Closed-form results of docs/theory.md section 5, one :class:`~theory.core.TheoryEntry` per result.
 
-``theory.get("thm1")`` returns an entry; ``theory.entries()`` lists them all (in THEORY.md's
+``theory.get("thm1")`` returns an entry; ``theory.entries()`` lists them all (in docs/theory.md's
 order). The package never runs a simulation and never imports :mod:`sim`.
 """
 from .core import TheoryEntry, ValidityWarning, entries, get, ids, register, warn_if_large

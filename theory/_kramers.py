@@ -1,4 +1,4 @@
-r"""Shared pieces of the escape-from-minimum entries (THEORY.md sections 5 and 6).
+r"""Shared pieces of the escape-from-minimum entries (docs/theory.md sections 5 and 6).
 
 Quasi-potential of a 1-D Itô SDE :math:`dx = -P(x)L'(x)dt + \sqrt{2D(x)}dW` with P, D
 constant on the well region [a, c] and on the barrier region [c, b] (piecewise-quadratic

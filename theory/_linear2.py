@@ -39,7 +39,7 @@ Van Loan's :math:`[-A, Q; 0, A^\top]`, which overflows when :math:`g t` is large
 
 References
 ----------
-THEORY.md section 5, Theorem 2 (and Propositions 1, 3, which reuse it).
+docs/theory.md section 5, Theorem 2 (and Propositions 1, 3, which reuse it).
 """
 from __future__ import annotations
 

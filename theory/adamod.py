@@ -1,6 +1,6 @@
 r"""A1: AdaMod (Ding et al.) — step bound, relation to Adam, escape like Adam.
 
-AdaMod (THEORY.md section 3): Adam's m, v; per-coordinate step
+AdaMod (docs/theory.md section 3): Adam's m, v; per-coordinate step
 :math:`\eta_k = \eta\sqrt{1-\beta_2^k}/((1-\beta_1^k)(\sqrt{v_k}+\epsilon))`; smoothed bound
 :math:`s_k = \beta_3 s_{k-1} + (1-\beta_3)\eta_k`, :math:`s_0 = 0`; update
 :math:`\theta \leftarrow \theta - \min(\eta_k, s_k)\,m_k`.
@@ -31,7 +31,7 @@ model is Adam's and the escape exponent is :math:`E_{Adam}` (Proposition 2), not
 
 References
 ----------
-THEORY.md section 5, A1; section 3 (AdaMod update).
+docs/theory.md section 5, A1; section 3 (AdaMod update).
 J. Ding, X. Ren, R. Luo, X. Sun, "An Adaptive and Momental Bound Method for Stochastic
 Learning", arXiv 1910.12249.
 Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama, "Adaptive Inertia", ICML 2022, arXiv 2006.15815.
@@ -138,7 +138,7 @@ ENTRY = register(
             "quasi-stationarity AdaMod escapes minima like Adam (exponent E_Adam), not like SGD."
         ),
         assumptions=(
-            "Update rule of the published implementation (THEORY.md §3): s₀ = 0, no bias "
+            "Update rule of the published implementation (docs/theory.md §3): s₀ = 0, no bias "
             "correction of s, ε added to √v.",
             "(iv): quasi-stationary s_k ≈ E[η_k] so the bound is inactive; Proposition 2's "
             "assumptions.",

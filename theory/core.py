@@ -1,6 +1,6 @@
 """Infrastructure shared by every theory entry: the entry record, the registry, validity warnings.
 
-A :class:`TheoryEntry` is one result of THEORY.md section 5: its statement in words, its
+A :class:`TheoryEntry` is one result of docs/theory.md section 5: its statement in words, its
 assumptions, the formulas as SymPy expressions, NumPy functions that evaluate them, the
 validity regime (named small parameters, with callables that compute them), a source locator
 and a note on which constants are the paper's and which are the project's own ("project form").
@@ -38,7 +38,7 @@ class ValidityWarning(UserWarning):
 
 @dataclass(frozen=True)
 class TheoryEntry:
-    """One result of THEORY.md section 5.
+    """One result of docs/theory.md section 5.
 
     Attributes
     ----------

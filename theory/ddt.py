@@ -32,7 +32,7 @@ Relative errors: :math:`O(1/E)` (low temperature, :math:`T/\Delta L`) and :math:
 
 References
 ----------
-THEORY.md section 5 (Baselines) and section 6.
+docs/theory.md section 5 (Baselines) and section 6.
 Z. Xie, I. Sato, M. Sugiyama, "A Diffusion Theory for Deep Learning Dynamics", ICLR 2021,
 arXiv 2002.03495, Theorem 3.2 (SGD escape) and the white-noise (Kramers) baseline.
 Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama, "Adaptive Inertia", ICML 2022, arXiv 2006.15815.
@@ -91,7 +91,7 @@ def sgd_exponent(H_ae, H_be, delta_L, lr, batch_size, s=None) -> np.ndarray:
 
     References
     ----------
-    THEORY.md section 5; Xie, Sato, Sugiyama, arXiv 2002.03495, Theorem 3.2.
+    docs/theory.md section 5; Xie, Sato, Sugiyama, arXiv 2002.03495, Theorem 3.2.
     """
     h_a, h_b, d_l, s = escape_args(H_ae, H_be, delta_L, s)
     return _kramers.sgd_exponent(h_a, h_b, d_l, lr, batch_size, s)
@@ -185,7 +185,7 @@ ENTRY_SGD = register(
                 "arXiv 2002.03495, Theorem 3.2"),
         constants=(
             "Exponent: paper. Prefactor: 2π/|H_be| is the paper form (current −(P∇L + D∇P)); the "
-            "Itô SDE gives 2π/H_ae (project form, form='ito'; THEORY.md §6)."
+            "Itô SDE gives 2π/H_ae (project form, form='ito'; docs/theory.md §6)."
         ),
     )
 )

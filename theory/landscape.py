@@ -1,4 +1,4 @@
-r"""Geometry of the piecewise-quadratic Kramers landscape (THEORY.md section 1.2).
+r"""Geometry of the piecewise-quadratic Kramers landscape (docs/theory.md section 1.2).
 
 Along the escape coordinate x, with the minimum at a and the saddle at b > a:
 
@@ -19,7 +19,7 @@ s being the path parameter of [DDT] (the fraction of the barrier climbed in the 
 
 References
 ----------
-THEORY.md section 1.2. Z. Xie, I. Sato, M. Sugiyama, "A Diffusion Theory for Deep Learning
+docs/theory.md section 1.2. Z. Xie, I. Sato, M. Sugiyama, "A Diffusion Theory for Deep Learning
 Dynamics", ICLR 2021, arXiv 2002.03495 (path parameter s).
 """
 from __future__ import annotations

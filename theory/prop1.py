@@ -43,7 +43,7 @@ with force :math:`-\kappa_i\theta_i` and noise :math:`\sqrt{2D_{A,i}}`:
 
 References
 ----------
-THEORY.md section 5, Proposition 1 (and section 4, "Adaptive learning rate").
+docs/theory.md section 5, Proposition 1 (and section 4, "Adaptive learning rate").
 Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama, "Adaptive Inertia: Disentangling the Effects of
 Adaptive Learning Rate and Momentum", ICML 2022, arXiv 2006.15815, Proposition 1.
 """
@@ -157,7 +157,7 @@ def variance(eigenvalues, lr, batch_size, t, floor=0.0, eps=0.0) -> np.ndarray:
 
     References
     ----------
-    THEORY.md section 5, Proposition 1; Xie et al., arXiv 2006.15815, Proposition 1.
+    docs/theory.md section 5, Proposition 1; Xie et al., arXiv 2006.15815, Proposition 1.
     """
     return _ou.variance(rates(eigenvalues, batch_size, floor, eps),
                         diffusion(eigenvalues, lr, batch_size, floor, eps), _checks.times("t", t))

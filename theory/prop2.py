@@ -26,7 +26,7 @@ Theorem 3: :math:`\tau_{Adam} = \tau_{ALR}\,\kappa_b/\lambda_+^{A}`,
 
 References
 ----------
-THEORY.md section 5, Proposition 2.
+docs/theory.md section 5, Proposition 2.
 Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama, "Adaptive Inertia: Disentangling the Effects of
 Adaptive Learning Rate and Momentum", ICML 2022, arXiv 2006.15815, Proposition 2.
 """
@@ -90,7 +90,7 @@ def escape_time(H_ae, H_be, delta_L, lr, batch_size, beta1=0.0, s=None) -> np.nd
 
     The EMA model keeps the mass :math:`M = \eta/(1-\beta_1)` even at :math:`\beta_1 = 0`, where
     :math:`\kappa_b/\lambda_+^A = 1 + \eta\kappa_b + O((\eta\kappa_b)^2)`: use
-    :func:`escape_time_alr` for the first-order (massless) model of THEORY.md section 4.
+    :func:`escape_time_alr` for the first-order (massless) model of docs/theory.md section 4.
     """
     tau = escape_time_alr(H_ae, H_be, delta_L, lr, batch_size, s)
     kappa_b = np.sqrt(batch_size * np.abs(np.asarray(H_be, dtype=float)))

@@ -2,7 +2,7 @@ r"""Proposition 3 of [Adai]: Adai at a quadratic saddle.
 
 Adai is EMA Momentum (:math:`\beta_3 = 1-\beta_{1,i}`, :math:`\gamma = 1`) with per-direction
 inertia from the quasi-static second moment :math:`v = \operatorname{diag} C`,
-:math:`\bar v = \frac1n\sum_j v_j` (THEORY.md section 4):
+:math:`\bar v = \frac1n\sum_j v_j` (docs/theory.md section 4):
 
 .. math::
 
@@ -33,7 +33,7 @@ where unclipped :math:`x_i = \eta\|H\|_{tr}/(\beta_0 n)` is the same for every d
 
 References
 ----------
-THEORY.md section 5, Proposition 3 (and section 4, "Adai").
+docs/theory.md section 5, Proposition 3 (and section 4, "Adai").
 Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama, "Adaptive Inertia: Disentangling the Effects of
 Adaptive Learning Rate and Momentum", ICML 2022, arXiv 2006.15815, Proposition 3.
 """

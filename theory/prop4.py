@@ -17,7 +17,7 @@ The temperature :math:`D\beta_3/(1-\beta_1) = D` is SGD's, so the exponent is ex
 
 References
 ----------
-THEORY.md section 5, Proposition 4.
+docs/theory.md section 5, Proposition 4.
 Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama, "Adaptive Inertia: Disentangling the Effects of
 Adaptive Learning Rate and Momentum", ICML 2022, arXiv 2006.15815, Proposition 4.
 """
@@ -150,7 +150,7 @@ ENTRY = register(
         source="Xie et al., Adaptive Inertia, ICML 2022, arXiv 2006.15815, Proposition 4",
         constants=(
             "Exponent: paper. Prefactor 2π/λ₊,e: paper form; Itô form ×|H_be|/H_ae is the "
-            "project form (form='ito'; THEORY.md §6)."
+            "project form (form='ito'; docs/theory.md §6)."
         ),
     )
 )

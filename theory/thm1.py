@@ -57,7 +57,7 @@ O(\epsilon^4)`, :math:`E Y^2 = \epsilon^2 + O(\epsilon^4)`, a second-order expan
 
 References
 ----------
-THEORY.md section 5, Theorem 1.
+docs/theory.md section 5, Theorem 1.
 Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama, "Adaptive Inertia: Disentangling the Effects of
 Adaptive Learning Rate and Momentum", ICML 2022, arXiv 2006.15815, Theorem 1.
 Z. Xie, I. Sato, M. Sugiyama, "A Diffusion Theory for Deep Learning Dynamics", ICLR 2021,
@@ -167,7 +167,7 @@ def variance(eigenvalues, lr, batch_size, t, floor=0.0) -> np.ndarray:
 
     References
     ----------
-    THEORY.md section 5, Theorem 1; Xie et al., arXiv 2006.15815, Theorem 1.
+    docs/theory.md section 5, Theorem 1; Xie et al., arXiv 2006.15815, Theorem 1.
     """
     h = _checks.eigenvalues("eigenvalues", eigenvalues)
     d = diffusion(h, lr, batch_size, floor)
@@ -262,7 +262,7 @@ def median_exit_time(eigenvalue, lr, batch_size, radius, floor=0.0, *, corrected
 
     References
     ----------
-    THEORY.md section 5, Theorem 1; Xie et al., arXiv 2006.15815, Theorem 1.
+    docs/theory.md section 5, Theorem 1; Xie et al., arXiv 2006.15815, Theorem 1.
     """
     s2 = stationary_exit_variance(eigenvalue, lr, batch_size, floor)
     radius = _checks.positive("radius", radius)

@@ -2,7 +2,7 @@ r"""Theorem 2 of [Adai]: heavy-ball Momentum at a quadratic saddle.
 
 Momentum(:math:`\beta_1, \beta_3`) has the SDE :math:`d\theta = r\,dt`,
 :math:`M\,dr = -\gamma r\,dt - \nabla L\,dt + \sqrt{2D}\,dW` with :math:`M = \eta/\beta_3`,
-:math:`\gamma = (1-\beta_1)/\beta_3` (THEORY.md section 4). On a quadratic saddle with Hessian
+:math:`\gamma = (1-\beta_1)/\beta_3` (docs/theory.md section 4). On a quadratic saddle with Hessian
 noise, each eigen-direction :math:`i` is an independent linear Gaussian process
 
 .. math::
@@ -26,7 +26,7 @@ tends to :math:`\eta r_{0,i}/(1-\beta_1)`.
 
 References
 ----------
-THEORY.md section 5, Theorem 2.
+docs/theory.md section 5, Theorem 2.
 Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama, "Adaptive Inertia: Disentangling the Effects of
 Adaptive Learning Rate and Momentum", ICML 2022, arXiv 2006.15815, Theorem 2.
 """
@@ -320,7 +320,7 @@ ENTRY = register(
         assumptions=(
             "Assumption 1: exactly quadratic loss near the saddle; H diagonalised by U.",
             "Hessian gradient noise C = ([H]^+ + h_min I)/B, D = (η/2)C.",
-            "Continuous model of Momentum: M = η/β₃, γ = (1−β₁)/β₃ (THEORY.md §4), t = kη.",
+            "Continuous model of Momentum: M = η/β₃, γ = (1−β₁)/β₃ (docs/theory.md §4), t = kη.",
             "Deterministic start (θ₀, r₀); r = −m is the velocity.",
         ),
         formulas=FORMULAS,
@@ -346,7 +346,7 @@ ENTRY = register(
                           "overdamping_parameter": overdamping_parameter},
         source="Xie et al., Adaptive Inertia, ICML 2022, arXiv 2006.15815, Theorem 2",
         constants=(
-            "paper (the linear-Gaussian moments are exact for the SDE of THEORY.md §4; the "
+            "paper (the linear-Gaussian moments are exact for the SDE of docs/theory.md §4; the "
             "closed forms in λ± are the project's own algebra, checked by SymPy)"
         ),
     )

@@ -1,6 +1,6 @@
 r"""Theorem 3 of [Adai]: Momentum escapes minima with SGD's exponent.
 
-Momentum's SDE (THEORY.md section 4) has mass :math:`M = \eta/\beta_3`, friction
+Momentum's SDE (docs/theory.md section 4) has mass :math:`M = \eta/\beta_3`, friction
 :math:`\gamma = (1-\beta_1)/\beta_3` and noise :math:`\sqrt{2D}`; its Gibbs-like quasi-equilibrium
 :math:`\propto\exp(-\gamma(L + Mr^2/2)/D)` has temperature :math:`D/\gamma = D\beta_3/(1-\beta_1)`,
 i.e. SGD's with learning rate :math:`\eta_{\rm eff} = \eta\beta_3/(1-\beta_1)` (= η for the EMA
@@ -22,7 +22,7 @@ continuous-limit effect, not a Momentum effect. In general the ratio to SGD run 
 
 References
 ----------
-THEORY.md section 5, Theorem 3; section 6 (prefactor conventions).
+docs/theory.md section 5, Theorem 3; section 6 (prefactor conventions).
 Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama, "Adaptive Inertia: Disentangling the Effects of
 Adaptive Learning Rate and Momentum", ICML 2022, arXiv 2006.15815, Theorem 3.
 Z. Xie, I. Sato, M. Sugiyama, "A Diffusion Theory for Deep Learning Dynamics", arXiv 2002.03495.
@@ -92,7 +92,7 @@ def escape_time(H_ae, H_be, delta_L, lr, batch_size, beta1, beta3=None, s=None, 
     beta3 : float, optional
         In (0, 1]; default ``1 - beta1`` (EMA form); 1 is PyTorch's heavy ball.
     form : {"paper", "ito"}
-        Prefactor convention (THEORY.md section 6); "ito" multiplies by :math:`|H_{be}|/H_{ae}`.
+        Prefactor convention (docs/theory.md section 6); "ito" multiplies by :math:`|H_{be}|/H_{ae}`.
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""optdyn's validation: theory entries checked against simulations (THEORY.md §7).
+"""optdyn's validation: theory entries checked against simulations (docs/theory.md §7).
 
 One check module per result id in :mod:`validate.checks` (discovered), checks declared with
 :func:`validate.registry.check`, shared problems in :mod:`validate.problems`, record builders in

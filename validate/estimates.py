@@ -1,4 +1,4 @@
-r"""Record builders and estimates shared by the check modules (THEORY.md §7).
+r"""Record builders and estimates shared by the check modules (docs/theory.md §7).
 
 Moment records against exact moments (with the scheme's Richardson bias), censored-exponential escape
 rates and their records, weighted-slope records, the validity-map order record, and the exact models
@@ -243,7 +243,7 @@ def order_record(result, label, temps, errors, solver_err, settings=None, figure
     idx = np.flatnonzero(resolved)[-3:]
     note = ("relative errors (closed/exact − 1): "
             + ", ".join(f"T/ΔL={t:.3g}: {e:+.2e} (±{s:.0e})" for t, e, s in zip(temps, errors, solver_err)))
-    tol_text = (f"the theory admits a relative error O(T/ΔL) (THEORY.md §6): the order fitted on the "
+    tol_text = (f"the theory admits a relative error O(T/ΔL) (docs/theory.md §6): the order fitted on the "
                 f"(up to 3) smallest T/ΔL where the error exceeds 3× the exact solver's error estimate must be "
                 f"≥ 1 − {ORDER_ALLOWANCE} (allowance for higher-order terms); on this piecewise-quadratic "
                 "landscape Laplace's corrections are exponentially small, so orders above 1 are expected")

@@ -1,4 +1,4 @@
-r"""Named problems shared by the checks (THEORY.md §5, §7): landscapes, noise, dynamics, starts, exits.
+r"""Named problems shared by the checks (docs/theory.md §5, §7): landscapes, noise, dynamics, starts, exits.
 
 One Problem feeds the Monte Carlo and every exact model of a comparison (:mod:`sim.exact.adapters`),
 so a check never rebuilds a model from hand-made coefficients.  Names used in the check declarations
@@ -7,7 +7,7 @@ so a check never rebuilds a model from hand-made coefficients.  Names used in th
 Saddles (Theorems 1–2, Propositions 1 and 3): quadratic saddles with Hessian noise :math:`C = [H]^+/B`,
 started at the saddle point.  Minima (baselines, Theorem 3, Propositions 2 and 4, AdaMod A1(iv)): the
 1-D piecewise-quadratic wells (:class:`sim.PiecewiseQuadraticWells`), from a minimum to absorption at
-the next minimum (Kramers' τ counts crossings, THEORY.md §6); with :math:`H_a = |H_b|` the diffusion
+the next minimum (Kramers' τ counts crossings, docs/theory.md §6); with :math:`H_a = |H_b|` the diffusion
 is continuous along the path.  Minima selection: :class:`sim.FlatSharpDoubleWell`.
 """
 from __future__ import annotations

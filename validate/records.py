@@ -26,7 +26,7 @@ class Settings:
 
 @dataclass
 class CheckRecord:
-    """One comparison of THEORY.md §7 and its verdict.
+    """One comparison of docs/theory.md §7 and its verdict.
 
     ``measured`` passes when it lies in ``interval`` (inclusive).  ``tolerance`` says how the
     interval was derived (standard errors, the theory's admitted error, round-off), so the report can

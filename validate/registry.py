@@ -1,4 +1,4 @@
-r"""Checks are declared and discovered (THEORY.md §7: one check module per result id).
+r"""Checks are declared and discovered (docs/theory.md §7: one check module per result id).
 
 A check is a function of the run's settings that returns :class:`~validate.records.CheckRecord`\ s,
 declared with :func:`check` in a module of :mod:`validate.checks`::
@@ -42,7 +42,7 @@ VALIDITY_MAP = "validity-map"
 FINDING_KIND = "finding"
 SIM_VS_THEORY = "sim-vs-theory"
 SELECTION = "selection"
-#: The comparison kinds of THEORY.md §7 (plus findings and minima selection).
+#: The comparison kinds of docs/theory.md §7 (plus findings and minima selection).
 KINDS = (SIM_VS_EXACT, CLOSED_VS_EXACT, DISCRETE_VS_SDE, SCALING, VALIDITY_MAP, FINDING_KIND, SIM_VS_THEORY,
          SELECTION)
 

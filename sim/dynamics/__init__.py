@@ -1,4 +1,4 @@
-"""Dynamics: each optimizer (THEORY.md §3) beside its continuous model (THEORY.md §4), one module a
+"""Dynamics: each optimizer (docs/theory.md §3) beside its continuous model (docs/theory.md §4), one module a
 family, every class registered (:mod:`.registry`) with example settings that the contract tests
 (``tests/sim/test_dynamics_contract.py``) run over.  What a dynamics must provide is the numbered
 contract in :class:`DynamicsBase`'s docstring.

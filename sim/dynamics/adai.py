@@ -1,5 +1,5 @@
 r"""Adai (adaptive inertia; AdaiW with decoupled weight decay) and its continuous model AdaiSDE
-(THEORY.md §3–§4), with the inertia rule they share.
+(docs/theory.md §3–§4), with the inertia rule they share.
 
 The rule :math:`\beta_{1,i} = \mathrm{clip}(1 - \beta_0 v_i/\bar v, 0, 1-\epsilon)` exists once as a
 compiled scalar/loop function (kernels) and once vectorised over paths (NumPy/torch reference and
@@ -7,7 +7,7 @@ exact linear models); :math:`\bar v` is always the mean over one path's coordina
 
 References
 ----------
-THEORY.md §3, §4, §5 Props. 3–4, Theorem 4; Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama,
+docs/theory.md §3, §4, §5 Props. 3–4, Theorem 4; Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama,
 "Adaptive Inertia: Disentangling the Effects of Adaptive Learning Rate and Momentum", ICML 2022,
 arXiv 2006.15815.
 """
@@ -121,7 +121,7 @@ def _adai_step_coefficients(k, dp, c):
          (dict(lr=0.1, beta2=1.5), "beta2"), (dict(lr=0.1, weight_decay=-1.0), "weight_decay"),
          (dict(lr=1.0, weight_decay=2.0, decoupled=True), "weight_decay")])
 class Adai(DiscreteOptimizerBase):
-    r"""Adai (adaptive inertia), and AdaiW with ``decoupled=True`` (THEORY.md §3).
+    r"""Adai (adaptive inertia), and AdaiW with ``decoupled=True`` (docs/theory.md §3).
 
     .. math::
         v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad \hat v = v/(1-\beta_2^k),\quad
@@ -161,7 +161,7 @@ class Adai(DiscreteOptimizerBase):
     References
     ----------
     Xie et al., "Adaptive Inertia", arXiv 2006.15815 (Algorithm 1 and the released code);
-    THEORY.md §3, §4 (:class:`AdaiSDE`), §5 Props. 3–4, Theorem 4.
+    docs/theory.md §3, §4 (:class:`AdaiSDE`), §5 Props. 3–4, Theorem 4.
     """
 
     hyper = ("lr", "beta0", "beta2", "eps", "weight_decay", "decoupled")
@@ -196,9 +196,9 @@ class Adai(DiscreteOptimizerBase):
         return np.concatenate([m0, V.optional_nonnegative("v0", v0, m0.size), np.ones_like(m0)])
 
     def continuous(self, dt: float | None = None) -> "AdaiSDE":
-        """Its continuous model, :class:`AdaiSDE` (THEORY.md §4; no weight decay)."""
+        """Its continuous model, :class:`AdaiSDE` (docs/theory.md §4; no weight decay)."""
         if self.weight_decay != 0.0:
-            raise ValueError(f"weight_decay must be 0 for Adai's continuous model (THEORY.md §4 has no "
+            raise ValueError(f"weight_decay must be 0 for Adai's continuous model (docs/theory.md §4 has no "
                              f"weight decay; add the decay to the landscape instead), got {self.weight_decay}")
         return AdaiSDE(self.lr, self.beta0, self.eps, dt)
 
@@ -239,7 +239,7 @@ def _adai_coefficients(noise_fn):
     examples=[dict(lr=0.1, beta0=0.5, eps=1e-3, dt=0.03), dict(lr=0.05, dt=0.01)],
     bad=[(dict(lr=0.1, eps=0.0), "eps"), (dict(lr=0.0), "lr"), (dict(lr=0.1, beta0=1.5), "beta0")])
 class AdaiSDE(UnderdampedSDEBase):
-    r"""Continuous model of Adai (THEORY.md §4): EMA momentum (:math:`\gamma = 1`) with
+    r"""Continuous model of Adai (docs/theory.md §4): EMA momentum (:math:`\gamma = 1`) with
     per-coordinate, position-dependent mass
 
     .. math::
@@ -266,7 +266,7 @@ class AdaiSDE(UnderdampedSDEBase):
 
     References
     ----------
-    THEORY.md §4, §5 Props. 3–4; Xie et al., "Adaptive Inertia", arXiv 2006.15815.
+    docs/theory.md §4, §5 Props. 3–4; Xie et al., "Adaptive Inertia", arXiv 2006.15815.
     """
 
     hyper = ("lr", "beta0", "eps")

@@ -1,4 +1,4 @@
-r"""Adam, AdaMod and their continuous model AdamSDE (THEORY.md §3–§4).
+r"""Adam, AdaMod and their continuous model AdamSDE (docs/theory.md §3–§4).
 
 Adam and AdaMod are the real updates, step for step as ``torch.optim.Adam`` and the published
 AdaMod code; ``aux`` is ``(m, v)`` (Adam) or ``(m, v, s)`` (AdaMod), all zero at the start.  Their
@@ -7,7 +7,7 @@ preconditioner :math:`P = \mathrm{diag}(1/(\sqrt v + \epsilon))`, :math:`v = \ma
 
 References
 ----------
-THEORY.md §3, §4, §5 Props. 1–2, A1.
+docs/theory.md §3, §4, §5 Props. 1–2, A1.
 D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization", arXiv 1412.6980.
 J. Ding, X. Ren, R. Luo, X. Sun, "An Adaptive and Momental Bound Method for Stochastic Learning",
 arXiv 1910.12249.
@@ -84,7 +84,7 @@ def _adam_step_coefficients(k, dp, c):
     bad=[(dict(lr=0.1, beta2=1.0), "beta2"), (dict(lr=0.1, eps=0.0), "eps"),
          (dict(lr=float("nan")), "lr"), (dict(lr=0.1, beta1=1.0), "beta1")])
 class Adam(DiscreteOptimizerBase):
-    r"""Adam with bias corrections, as ``torch.optim.Adam`` (THEORY.md §3):
+    r"""Adam with bias corrections, as ``torch.optim.Adam`` (docs/theory.md §3):
 
     .. math::
         m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
@@ -103,7 +103,7 @@ class Adam(DiscreteOptimizerBase):
 
     References
     ----------
-    Kingma & Ba, arXiv 1412.6980; THEORY.md §3, §4 (:class:`AdamSDE`), §5 Props. 1–2.
+    Kingma & Ba, arXiv 1412.6980; docs/theory.md §3, §4 (:class:`AdamSDE`), §5 Props. 1–2.
     """
 
     hyper = ("lr", "beta1", "beta2", "eps")
@@ -129,7 +129,7 @@ class Adam(DiscreteOptimizerBase):
         return np.concatenate([m0, V.optional_nonnegative("v0", v0, m0.size)])
 
     def continuous(self, dt: float | None = None) -> "AdamSDE":
-        """Its continuous model, :class:`AdamSDE` (THEORY.md §4)."""
+        """Its continuous model, :class:`AdamSDE` (docs/theory.md §4)."""
         return AdamSDE(self.lr, self.beta1, self.eps, dt)
 
     def torch_reference(self):
@@ -174,7 +174,7 @@ def _adamod_step_coefficients(k, dp, c):
     bad=[(dict(beta3=1.0), "beta3"), (dict(eps=-1e-8), "eps"), (dict(lr=0.0), "lr"),
          (dict(beta2=-0.5), "beta2")])
 class AdaMod(DiscreteOptimizerBase):
-    r"""AdaMod, exactly as the published implementation (THEORY.md §3):
+    r"""AdaMod, exactly as the published implementation (docs/theory.md §3):
 
     .. math::
         \eta_k = \frac{\eta\sqrt{1-\beta_2^k}}{(1-\beta_1^k)(\sqrt{v}+\epsilon)},\quad
@@ -192,14 +192,14 @@ class AdaMod(DiscreteOptimizerBase):
         :math:`\eta > 0` (default 1e-3).
     beta1, beta2, beta3 : float
         Decay rates in ``[0, 1)``; :math:`\beta_3 = 0` reproduces Adam up to the placement of
-        :math:`\epsilon` (THEORY.md §5, A1(i)).
+        :math:`\epsilon` (docs/theory.md §5, A1(i)).
     eps : float
         :math:`\epsilon > 0`.
 
     References
     ----------
     Ding et al., "An Adaptive and Momental Bound Method for Stochastic Learning", arXiv 1910.12249;
-    THEORY.md §3, §4 (its continuous model is Adam's), §5 A1.
+    docs/theory.md §3, §4 (its continuous model is Adam's), §5 A1.
     """
 
     hyper = ("lr", "beta1", "beta2", "beta3", "eps")
@@ -229,7 +229,7 @@ class AdaMod(DiscreteOptimizerBase):
                                V.optional_nonnegative("s0", s0, m0.size)])
 
     def continuous(self, dt: float | None = None) -> "AdamSDE":
-        """Adam's continuous model (THEORY.md §4: at quasi-stationarity the bound is inactive)."""
+        """Adam's continuous model (docs/theory.md §4: at quasi-stationarity the bound is inactive)."""
         return AdamSDE(self.lr, self.beta1, self.eps, dt)
 
     def numpy_step(self, x, aux, z, k, landscape, noise):
@@ -266,7 +266,7 @@ def _adam_coefficients(noise_fn):
     bad=[(dict(lr=0.1, beta1=1.0), "beta1"), (dict(lr=0.1, eps=0.0), "eps"), (dict(lr=-0.1), "lr")])
 class AdamSDE(UnderdampedSDEBase):
     r"""Continuous model of Adam (and of AdaMod and RMSprop) with the quasi-static preconditioner
-    (THEORY.md §4):
+    (docs/theory.md §4):
 
     .. math::
         d\theta = r\,dt,\quad M\,dr = -r\,dt - P\nabla L\,dt + \sqrt\eta\,P C^{1/2} dW,\quad
@@ -291,7 +291,7 @@ class AdamSDE(UnderdampedSDEBase):
 
     References
     ----------
-    THEORY.md §4, §5 Props. 1–2, A1(iv); Kingma & Ba, arXiv 1412.6980.
+    docs/theory.md §4, §5 Props. 1–2, A1(iv); Kingma & Ba, arXiv 1412.6980.
     """
 
     hyper = ("lr", "beta1", "eps")
@@ -313,7 +313,7 @@ class AdamSDE(UnderdampedSDEBase):
         r"""The overdamped model's coefficients (:math:`\beta_1 = 0` only) for the Fokker–Planck
         solvers: ``drift(x) = -P(x)∇L(x)`` and ``diffusion(x) = (η/2) P C P`` for points
         ``(n, dim)``, with the quasi-static :math:`P = \mathrm{diag}(1/(\sqrt{v}+\epsilon))`,
-        :math:`v = \mathrm{diag}\,C(\theta)` (THEORY.md §4).  For Hessian noise on an
+        :math:`v = \mathrm{diag}\,C(\theta)` (docs/theory.md §4).  For Hessian noise on an
         axis-aligned landscape the diffusion is :math:`(\eta/2)\,\mathrm{diag}(v/(\sqrt v+\epsilon)^2)
         \approx (\eta/2) I`."""
         if not self.overdamped:

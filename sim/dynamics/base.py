@@ -13,12 +13,12 @@ of length ``dim``, ``w`` a scratch vector of length ``work_size(dim)`` + the bou
 whose first ``work_size(dim)`` entries the step may use and whose rest it passes to the noise
 function (nothing is allocated per step).
 
-Time: one optimizer iteration advances continuous time by :math:`\eta` (THEORY.md §0), so a
+Time: one optimizer iteration advances continuous time by :math:`\eta` (docs/theory.md §0), so a
 discrete optimizer has ``dt = lr``; an SDE is integrated with its own step ``dt``.
 
 References
 ----------
-THEORY.md §3 (discrete updates) and §4 (continuous models).
+docs/theory.md §3 (discrete updates) and §4 (continuous models).
 """
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ class DynamicsBase:
     8. ``numpy_step(x, aux, z, k, landscape, noise)``: the same update vectorised over paths,
        written independently of the compiled step with operations NumPy and torch share
        (:mod:`sim._xp`); the NumPy and torch backends run it, and tests compare it path by path.
-    9. The other side of THEORY.md §4: ``continuous(dt=None)`` for a discrete optimizer (its SDE
+    9. The other side of docs/theory.md §4: ``continuous(dt=None)`` for a discrete optimizer (its SDE
        model), ``discrete()`` for an SDE; a ``ValueError`` saying why where no model holds.
     10. Optional closed forms: ``affine_model`` (exact moments of an affine update),
         ``linear_sde``, ``drift_diffusion``; ``torch_reference()`` naming the ``torch.optim``
@@ -320,5 +320,5 @@ class DiscreteOptimizerBase(DynamicsBase):
         return make_discrete_step(gradient_fn, noise_fn, cls.update)
 
     def continuous(self, dt: float | None = None) -> DynamicsBase:  # pragma: no cover - abstract
-        """The continuous model of this optimizer (THEORY.md §4)."""
+        """The continuous model of this optimizer (docs/theory.md §4)."""
         raise NotImplementedError

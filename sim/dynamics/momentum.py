@@ -1,4 +1,4 @@
-r"""Heavy-ball Momentum and its continuous model (THEORY.md §3–§4).
+r"""Heavy-ball Momentum and its continuous model (docs/theory.md §3–§4).
 
 The discrete update :math:`m \leftarrow \beta_1 m + \beta_3 g`, :math:`\theta \leftarrow \theta - \eta m`
 (``aux`` is :math:`m`), and the SDE :math:`d\theta = r\,dt`,
@@ -10,7 +10,7 @@ stacked state :math:`(\theta, m)`: :meth:`Momentum.affine_model` gives its exact
 
 References
 ----------
-THEORY.md §3, §4, §5 Theorems 2–3; Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama, "Adaptive
+docs/theory.md §3, §4, §5 Theorems 2–3; Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama, "Adaptive
 Inertia: Disentangling the Effects of Adaptive Learning Rate and Momentum", ICML 2022,
 arXiv 2006.15815.
 """
@@ -53,7 +53,7 @@ def _beta3(value) -> float:
          (dict(lr=0.1, beta1=0.5, beta3=0.5, ema=True), "ema")])
 class Momentum(DiscreteOptimizerBase):
     r"""Heavy-ball Momentum, :math:`m \leftarrow \beta_1 m + \beta_3 g`,
-    :math:`\theta \leftarrow \theta - \eta m` (THEORY.md §3).
+    :math:`\theta \leftarrow \theta - \eta m` (docs/theory.md §3).
 
     :math:`\beta_3 = 1` is PyTorch's ``SGD(momentum=β₁, dampening=0)``; :math:`\beta_3 = 1-\beta_1`
     is the EMA form of [Adai]'s analysis (:meth:`ema`).  ``aux`` is :math:`m`, initially 0
@@ -73,7 +73,7 @@ class Momentum(DiscreteOptimizerBase):
 
     References
     ----------
-    THEORY.md §3, §4 (its SDE, :class:`MomentumSDE`), §5 Theorems 2–3.
+    docs/theory.md §3, §4 (its SDE, :class:`MomentumSDE`), §5 Theorems 2–3.
     """
 
     hyper = ("lr", "beta1", "beta3")
@@ -104,7 +104,7 @@ class Momentum(DiscreteOptimizerBase):
         return m0.copy()
 
     def continuous(self, dt: float | None = None) -> "MomentumSDE":
-        """Its continuous model, :class:`MomentumSDE` (THEORY.md §4)."""
+        """Its continuous model, :class:`MomentumSDE` (docs/theory.md §4)."""
         return MomentumSDE(self.lr, self.beta1, self.beta3, dt)
 
     def torch_reference(self):
@@ -160,7 +160,7 @@ def _momentum_coefficients(noise_fn):
     bad=[(dict(lr=0.1, beta1=0.5, beta3=0.0), "beta3"), (dict(lr=0.1, dt=-1.0), "dt"),
          (dict(lr=0.1, beta1=1.0), "beta1")])
 class MomentumSDE(UnderdampedSDEBase):
-    r"""Continuous model of heavy-ball Momentum (THEORY.md §4):
+    r"""Continuous model of heavy-ball Momentum (docs/theory.md §4):
 
     .. math::
         d\theta = r\,dt,\qquad M\,dr = -\gamma r\,dt - \nabla L\,dt + \sqrt{2D}\,dW,\qquad
@@ -186,7 +186,7 @@ class MomentumSDE(UnderdampedSDEBase):
 
     References
     ----------
-    THEORY.md §4, §5 Theorems 2–3; Xie et al., arXiv 2006.15815.
+    docs/theory.md §4, §5 Theorems 2–3; Xie et al., arXiv 2006.15815.
     """
 
     hyper = ("lr", "beta1", "beta3")

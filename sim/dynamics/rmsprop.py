@@ -1,6 +1,6 @@
 r"""RMSprop, as ``torch.optim.RMSprop`` (plain, centered, with momentum and weight decay).
 
-Per step, with the stochastic gradient :math:`g` (THEORY.md §3 conventions):
+Per step, with the stochastic gradient :math:`g` (docs/theory.md §3 conventions):
 
 .. math::
     g \leftarrow g + \lambda\theta,\quad v \leftarrow \alpha v + (1-\alpha) g^2,\quad
@@ -17,7 +17,7 @@ References
 T. Tieleman and G. Hinton, "Lecture 6.5 — RMSProp", COURSERA: Neural Networks for Machine
 Learning, 2012 (no arXiv version); A. Graves, "Generating Sequences With Recurrent Neural
 Networks", arXiv 1308.0850 (the centered form); PyTorch's ``torch.optim.RMSprop`` (the order of
-operations reproduced here); THEORY.md §3–§4.
+operations reproduced here); docs/theory.md §3–§4.
 """
 from __future__ import annotations
 
@@ -80,8 +80,8 @@ class RMSprop(DiscreteOptimizerBase):
     correction, a transient of about :math:`1/(1-\alpha)` steps that the quasi-static model
     (:math:`v \approx \mathrm{diag}\,C(\theta)`) ignores.  Its continuous model is therefore
     :class:`AdamSDE` with :math:`\beta_1 = 0`, the overdamped
-    :math:`d\theta = -P\nabla L\,dt + \sqrt\eta\,PC^{1/2}dW` (THEORY.md §4).  The other settings
-    have no model in THEORY.md §4 and :meth:`continuous` raises a ``ValueError`` for them
+    :math:`d\theta = -P\nabla L\,dt + \sqrt\eta\,PC^{1/2}dW` (docs/theory.md §4).  The other settings
+    have no model in docs/theory.md §4 and :meth:`continuous` raises a ``ValueError`` for them
     (momentum with :math:`\beta_3 = 1` would change the mass and friction, the centered form the
     preconditioner, weight decay the landscape).
 
@@ -125,7 +125,7 @@ class RMSprop(DiscreteOptimizerBase):
     def continuous(self, dt: float | None = None) -> AdamSDE:
         """:class:`AdamSDE` with :math:`\\beta_1 = 0` (plain RMSprop only; see the class docstring)."""
         if self.momentum != 0.0 or self.centered or self.weight_decay != 0.0:
-            raise ValueError("RMSprop's continuous model (AdamSDE with beta1 = 0, THEORY.md §4) holds "
+            raise ValueError("RMSprop's continuous model (AdamSDE with beta1 = 0, docs/theory.md §4) holds "
                              "for momentum=0, centered=False and weight_decay=0 only; got "
                              f"momentum={self.momentum}, centered={self.centered}, "
                              f"weight_decay={self.weight_decay}")

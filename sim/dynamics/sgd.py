@@ -1,10 +1,10 @@
-r"""SGD and its continuous model (THEORY.md §3–§4): the discrete update
+r"""SGD and its continuous model (docs/theory.md §3–§4): the discrete update
 :math:`\theta \leftarrow \theta - \eta g` and the Itô SDE :math:`d\theta = -\nabla L\,dt + \sqrt{2D}\,dW`,
 :math:`D = (\eta/2) C(\theta)`, integrated by Euler–Maruyama.
 
 References
 ----------
-THEORY.md §3, §4; Z. Xie, I. Sato, M. Sugiyama, "A Diffusion Theory for Deep Learning Dynamics",
+docs/theory.md §3, §4; Z. Xie, I. Sato, M. Sugiyama, "A Diffusion Theory for Deep Learning Dynamics",
 ICLR 2021, arXiv 2002.03495.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _sgd_update(x, aux, g, c, dp):
 @register(examples=[dict(lr=0.05)], bad=[(dict(lr=0.0), "lr"), (dict(lr=-1.0), "lr")])
 class SGD(DiscreteOptimizerBase):
     r"""Plain SGD, the real discrete update :math:`\theta \leftarrow \theta - \eta g`,
-    :math:`g = \nabla L(\theta) + C(\theta)^{1/2} z` (THEORY.md §3).  One step is time ``lr``;
+    :math:`g = \nabla L(\theta) + C(\theta)^{1/2} z` (docs/theory.md §3).  One step is time ``lr``;
     no state.
 
     Parameters
@@ -52,7 +52,7 @@ class SGD(DiscreteOptimizerBase):
         self.params = self.pack_params(lr=self.lr)
 
     def continuous(self, dt: float | None = None) -> "SGDLangevin":
-        """The continuous model of this optimizer (THEORY.md §4)."""
+        """The continuous model of this optimizer (docs/theory.md §4)."""
         return SGDLangevin(self.lr, dt)
 
     def numpy_step(self, x, aux, z, k, landscape, noise):

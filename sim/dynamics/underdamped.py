@@ -1,5 +1,5 @@
 r"""The integrator shared by the continuous models (SDEs) of Momentum, Adam (and AdaMod, RMSprop)
-and Adai (THEORY.md §4): right both at finite mass and in the overdamped (stiff) limit.  The models
+and Adai (docs/theory.md §4): right both at finite mass and in the overdamped (stiff) limit.  The models
 themselves live beside their optimizers (:mod:`.momentum`, :mod:`.adam`, :mod:`.adai`).
 
 All the models are *EMA-type momentum* in the velocity :math:`r` (state :math:`(\theta, r)`,
@@ -78,7 +78,7 @@ Properties:
 
 References
 ----------
-THEORY.md §4 (models), §5 Theorems 2–3, Props. 1–4, §7 (checks).
+docs/theory.md §4 (models), §5 Theorems 2–3, Props. 1–4, §7 (checks).
 Z. Xie et al., "Adaptive Inertia", arXiv 2006.15815.  D. P. Kingma and J. Ba, "Adam",
 arXiv 1412.6980.  J. Ding et al. (AdaMod), arXiv 1910.12249.
 B. Leimkuhler and C. Matthews, "Rational construction of stochastic numerical methods for
@@ -320,7 +320,7 @@ class UnderdampedSDEBase(DynamicsBase):
     def state_with_velocity(self, r0) -> np.ndarray:
         r"""The ``aux`` vector for an initial velocity :math:`r_0` (shape ``(dim,)``).
 
-        For the discrete optimizer the velocity is :math:`r = -m` (THEORY.md §4), so a start
+        For the discrete optimizer the velocity is :math:`r = -m` (docs/theory.md §4), so a start
         with momentum :math:`m_0` corresponds to :math:`r_0 = -m_0`.
         """
         if self.overdamped:

@@ -1,4 +1,4 @@
-r"""Adapters from one :class:`~sim.problem.Problem` to the exact models (THEORY.md §7, comparison 1).
+r"""Adapters from one :class:`~sim.problem.Problem` to the exact models (docs/theory.md §7, comparison 1).
 
 The Monte Carlo of a problem and the exact model it is compared with must read the same object:
 landscape, noise, dynamics, start and exit.  These functions take that Problem and return the exact
@@ -8,7 +8,7 @@ model's answer; nobody rebuilds a model from hand-made coefficients.
   (:func:`sim.exact.mfpt.mean_first_passage_time_1d`): SGD / SGDLangevin (drift :math:`-L'`,
   diffusion :math:`(\eta/2)C`), or an overdamped model with ``drift_diffusion`` (``AdamSDE(beta1=0)``).
 * :func:`underdamped_coefficients` — mass and friction of the Kramers equation along the escape
-  coordinate, from the dynamics (THEORY.md §4): Momentum / MomentumSDE :math:`M = \eta/\beta_3`,
+  coordinate, from the dynamics (docs/theory.md §4): Momentum / MomentumSDE :math:`M = \eta/\beta_3`,
   :math:`\gamma = (1-\beta_1)/\beta_3`; Adai / AdaiSDE EMA momentum (:math:`\gamma = 1`) with the mass
   along the escape coordinate, :math:`M_e = \eta/(1-\beta_{1,e})`, :math:`\beta_{1,e}` the dynamics'
   own inertia (:meth:`sim.AdaiSDE.inertia`) at the saddle (Proposition 4's assumption).
@@ -20,7 +20,7 @@ model's answer; nobody rebuilds a model from hand-made coefficients.
 The escape coordinate is the exit's normal :math:`e` (a :class:`~sim.exits.HalfSpaceExit`
 :math:`e^\top\theta \ge o`): the path is :math:`\theta(s) = x_0 + (s - e^\top x_0)\,e`, the force
 :math:`F(s) = -e^\top\nabla L(\theta(s))`, the diffusion :math:`D(s) = (\eta/2)\,e^\top C(\theta(s))\,e`
-(THEORY.md §4).  For landscapes whose other coordinates are spectators (decoupled quadratics at 0 on
+(docs/theory.md §4).  For landscapes whose other coordinates are spectators (decoupled quadratics at 0 on
 the path, e.g. :class:`~sim.landscapes.PiecewiseQuadraticWells` with ``spectators``) this 1-D model is
 the exact model of the escape coordinate.
 """
@@ -41,7 +41,7 @@ def mfpt_1d(problem, *, reflecting: float | None = None, absorbing: float | None
 
     The adapter from the shared :class:`~sim.problem.Problem` to the solver's callables:
     drift :math:`a(x) = -L'(x)`, diffusion :math:`D(x) = (\eta/2)\,C(x)` with :math:`C` from the
-    problem's noise model and :math:`\eta` = ``problem.dynamics.lr`` (THEORY.md §4, SGD), Itô by
+    problem's noise model and :math:`\eta` = ``problem.dynamics.lr`` (docs/theory.md §4, SGD), Itô by
     default (what Euler–Maruyama and the SGD recursion converge to).  The landscape's ``breakpoints``
     (junctions of :class:`~sim.landscapes.PiecewiseQuadraticWells`) that lie inside the interval become
     panel ends, keeping the quadrature fourth order.
@@ -126,7 +126,7 @@ def escape_coordinate(problem):
 
 def underdamped_coefficients(problem, *, via_saddle: int = 0) -> tuple[float, float, dict]:
     r"""Mass :math:`M` and friction :math:`\gamma` of the Kramers equation along the escape coordinate,
-    from ``problem.dynamics`` (THEORY.md §4), and a dict of what they came from.
+    from ``problem.dynamics`` (docs/theory.md §4), and a dict of what they came from.
 
     * ``Momentum`` / ``MomentumSDE``: :math:`M = \eta/\beta_3`, :math:`\gamma = (1-\beta_1)/\beta_3`.
     * ``Adai`` / ``AdaiSDE``: :math:`\gamma = 1`, :math:`M_e = \eta/(1-\beta_{1,e})` with

@@ -1,4 +1,4 @@
-r"""Exact moments of linear-Gaussian models: the "exact model" of THEORY.md §7 at saddles.
+r"""Exact moments of linear-Gaussian models: the "exact model" of docs/theory.md §7 at saddles.
 
 * :func:`linear_sde_moments` — :math:`dX = (AX + b)\,dt + dM`, :math:`d\langle M\rangle = Q\,dt`
   (any :math:`A`, constant :math:`Q`): mean by an augmented matrix exponential, covariance by Van

@@ -35,7 +35,7 @@ or when a non-smooth point was not declared as a breakpoint (the order then drop
 
 References
 ----------
-THEORY.md §6 (Itô vs [DDT] currents and the resulting prefactors), §7 (exact 1-D MFPT).  C. W. Gardiner,
+docs/theory.md §6 (Itô vs [DDT] currents and the resulting prefactors), §7 (exact 1-D MFPT).  C. W. Gardiner,
 *Stochastic Methods*, §5.5 (first passage times).  Z. Xie, I. Sato, M. Sugiyama, "A Diffusion Theory for
 Deep Learning Dynamics", arXiv 2002.03495.
 """
@@ -216,7 +216,7 @@ def mean_first_passage_time_1d(drift: Callable, diffusion: Callable, x0: float, 
 
     References
     ----------
-    THEORY.md §6, §7; Gardiner, *Stochastic Methods* §5.5; Xie, Sato, Sugiyama, arXiv 2002.03495.
+    docs/theory.md §6, §7; Gardiner, *Stochastic Methods* §5.5; Xie, Sato, Sugiyama, arXiv 2002.03495.
     """
     ito = check_convention(convention)
     x0, r, b = _finite("x0", x0), _finite("reflecting", reflecting), _finite("absorbing", absorbing)

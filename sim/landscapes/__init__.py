@@ -11,7 +11,7 @@ A landscape describes *what* is minimised.  Each class offers
 
 References
 ----------
-THEORY.md §1 (landscapes).
+docs/theory.md §1 (landscapes).
 
 Multi-well landscapes for escape from minima: geometry, critical points and natural exits.
 
@@ -28,7 +28,7 @@ compiled function per *class*) that also knows its geometry:
 * ``exit_beyond(saddle, from_min, at="next_minimum" | "saddle")``: a
   :class:`~sim.exits.HalfSpaceExit` across the saddle, either through the saddle itself (first
   passage to :math:`b`, about :math:`\tau/2`) or through the next minimum (Kramers' :math:`\tau`
-  counts crossings, THEORY.md §6);
+  counts crossings, docs/theory.md §6);
 * ``region_of(x)`` (index of the critical point whose region contains ``x``) and
   ``local_critical_point(x)`` (its position), used by :class:`sim.noise.LocalHessianNoise`.
   Regions are documented per class.
@@ -46,7 +46,7 @@ piecewise-quadratic landscape has a piecewise *constant* Hessian that never vani
 
 References
 ----------
-THEORY.md §1.2 (piecewise-quadratic wells), §1.3 (smooth multi-well landscapes), §2 (noise models),
+docs/theory.md §1.2 (piecewise-quadratic wells), §1.3 (smooth multi-well landscapes), §2 (noise models),
 §5 (escape notation), §6 (absorb beyond the saddle).  Z. Xie, I. Sato, M. Sugiyama, "A Diffusion
 Theory for Deep Learning Dynamics", arXiv 2002.03495.  M. Styblinski, T. Tang, "Experiments in
 nonconvex optimization: stochastic approximation with function smoothing and simulated annealing",

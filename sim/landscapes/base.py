@@ -157,7 +157,7 @@ class WellsLandscapeBase(LandscapeBase):
         The half-space :math:`e^\top\theta \ge e^\top p` with :math:`e` the escape direction (away
         from the minimum) and :math:`p` either the saddle (``at="saddle"``: first passage to
         :math:`b`, about :math:`\tau/2`) or the nearest minimum on the far side of the saddle
-        (``at="next_minimum"``: Kramers' :math:`\tau`, which counts crossings; THEORY.md §6).
+        (``at="next_minimum"``: Kramers' :math:`\tau`, which counts crossings; docs/theory.md §6).
         """
         b = self._pick("via_saddle", via_saddle, self.saddles)
         a = self._pick("from_min", from_min, self.minima)

@@ -1,4 +1,4 @@
-"""A non-separable 2-D double well with a curved escape path (THEORY.md §1.3)."""
+"""A non-separable 2-D double well with a curved escape path (docs/theory.md §1.3)."""
 from __future__ import annotations
 
 
@@ -49,7 +49,7 @@ _CDW_FUNCTIONS = WellFunctions(gradient=_cdw_gradient, hessian=_cdw_hessian, hes
 
 
 class CurvedDoubleWell(WellsLandscapeBase):
-    r"""Non-separable 2-D tilted double well in a curved (parabolic) valley (THEORY.md §1.3):
+    r"""Non-separable 2-D tilted double well in a curved (parabolic) valley (docs/theory.md §1.3):
 
     .. math:: L(x, y) = \Delta L\,((x/a)^2 - 1)^2 + \tau x + \tfrac{k}{2}\,(y - \gamma x^2)^2 .
 

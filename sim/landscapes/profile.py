@@ -1,6 +1,6 @@
 """Landscapes defined by a 1-D profile along an escape coordinate plus quadratic spectators: the
 piecewise-quadratic (Kramers) wells, the flat/sharp double well and the quartic double well,
-assembled by one factory from three tiny compiled functions (THEORY.md §1.2, §1.3)."""
+assembled by one factory from three tiny compiled functions (docs/theory.md §1.2, §1.3)."""
 from __future__ import annotations
 
 
@@ -189,7 +189,7 @@ _PQ_FUNCTIONS = _profile_factory(10, _pq_fprime, _pq_fsecond, _pq_anchor)
 
 
 class PiecewiseQuadraticWells(_ProfileLandscape):
-    r"""Piecewise-quadratic double well, the Kramers landscape of THEORY.md §1.2.
+    r"""Piecewise-quadratic double well, the Kramers landscape of docs/theory.md §1.2.
 
     Along the escape coordinate :math:`y = u_0^\top(\theta - c)` (saddle at :math:`y = 0`):
 
@@ -240,7 +240,7 @@ class PiecewiseQuadraticWells(_ProfileLandscape):
 
     References
     ----------
-    THEORY.md §1.2, §5; Xie, Sato, Sugiyama, "A Diffusion Theory for Deep Learning Dynamics",
+    docs/theory.md §1.2, §5; Xie, Sato, Sugiyama, "A Diffusion Theory for Deep Learning Dynamics",
     arXiv 2002.03495 (path parameter :math:`s`).
     """
 
@@ -330,7 +330,7 @@ class PiecewiseQuadraticWells(_ProfileLandscape):
 
 class FlatSharpDoubleWell(PiecewiseQuadraticWells):
     r"""Piecewise-quadratic double well with a flat well (left, :math:`H_{flat}`) and a sharp well
-    (right, :math:`H_{sharp}`), for minima selection (THEORY.md §1.2).
+    (right, :math:`H_{sharp}`), for minima selection (docs/theory.md §1.2).
 
     Equal barriers by default (``barrier_sharp=barrier``), so SGD's preference for the flat well
     comes from the curvature alone: :math:`E_{SGD} \propto \Delta L\,(s/H_{ae} + (1-s)/|H_{be}|)`.
@@ -390,7 +390,7 @@ _QUARTIC_FUNCTIONS = _profile_factory(2, _quartic_fprime, _quartic_fsecond, _qua
 
 class QuarticDoubleWell(_ProfileLandscape):
     r"""Quartic double well :math:`f(y) = \Delta L\,((y/a)^2 - 1)^2` along the escape coordinate,
-    plus quadratic spectators (THEORY.md §1.3).
+    plus quadratic spectators (docs/theory.md §1.3).
 
     Minima :math:`y = \pm a` (:math:`H_a = 8\Delta L/a^2`), saddle :math:`y = 0`
     (:math:`H_b = -4\Delta L/a^2`), barrier :math:`\Delta L`.  :math:`f''` vanishes at the inflection

@@ -1,4 +1,4 @@
-"""The quadratic saddle (THEORY.md §1.1): Assumption 1 made exact."""
+"""The quadratic saddle (docs/theory.md §1.1): Assumption 1 made exact."""
 from __future__ import annotations
 
 
@@ -33,7 +33,7 @@ class QuadraticSaddle(LandscapeBase):
 
     :math:`H = U \operatorname{diag}(\lambda) U^\top` with the given eigenvalues (any signs; a
     minimum or maximum is the special case of one sign) and an optional rotation ``U`` whose
-    columns are the eigenvectors.  This is Assumption 1 of Xie et al. made exact (THEORY.md §1.1).
+    columns are the eigenvectors.  This is Assumption 1 of Xie et al. made exact (docs/theory.md §1.1).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""The Styblinski–Tang function (THEORY.md §1.3): separable, 2ⁿ minima."""
+"""The Styblinski–Tang function (docs/theory.md §1.3): separable, 2ⁿ minima."""
 from __future__ import annotations
 
 import itertools
@@ -52,7 +52,7 @@ _ST_FUNCTIONS = WellFunctions(gradient=_st_gradient, hessian=_st_hessian,
 
 
 class StyblinskiTang(WellsLandscapeBase):
-    r"""Styblinski–Tang function :math:`f(x) = \tfrac12\sum_i (x_i^4 - 16x_i^2 + 5x_i)` (THEORY.md §1.3).
+    r"""Styblinski–Tang function :math:`f(x) = \tfrac12\sum_i (x_i^4 - 16x_i^2 + 5x_i)` (docs/theory.md §1.3).
 
     Separable: :math:`\partial_i f = 2x_i^3 - 16x_i + 5/2`, :math:`H = \operatorname{diag}(6x_i^2 - 16)`
     (fixed eigenbasis :math:`I`).  Per coordinate the critical values are the roots

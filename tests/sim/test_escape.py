@@ -149,7 +149,7 @@ def test_mc_escape_time_matches_quadrature():
     # units: steps and iterations (t = k eta)
     assert st.steps.mean_time == pytest.approx(st.time.mean_time / 0.01)
     assert st.iterations.mean_time == pytest.approx(st.time.mean_time / 0.1)
-    # first passage to the saddle takes about tau/2 (THEORY.md §6): quadrature check
+    # first passage to the saddle takes about tau/2 (docs/theory.md §6): quadrature check
     q_saddle = problem_mfpt_1d(prob, absorbing=0.0)
     assert 0.3 < q_saddle.value / quad.value < 0.6
 

@@ -42,7 +42,7 @@ def dw_drift(x):
 
 
 def dw_diffusion(x):
-    """D = (eta / 2B) |L''| + floor (THEORY.md §2, Hessian noise with a floor)."""
+    """D = (eta / 2B) |L''| + floor (docs/theory.md §2, Hessian noise with a floor)."""
     return ETA_OVER_2B * np.abs(3 * x**2 - 1) + D_FLOOR
 
 
@@ -92,7 +92,7 @@ def test_boundary_convention_and_coefficient_validation():
 
 
 # --------------------------------------------------------------------------------------------------
-# Conventions: stationary densities (THEORY.md §6)
+# Conventions: stationary densities (docs/theory.md §6)
 # --------------------------------------------------------------------------------------------------
 def exact_stationary(grid, drift, diffusion, ito):
     x = grid.centres

@@ -1,4 +1,4 @@
-"""The discrete optimizers of THEORY.md §3 (sim.dynamics): update rules pinned by hand, against
+"""The discrete optimizers of docs/theory.md §3 (sim.dynamics): update rules pinned by hand, against
 transcriptions of the published Adai/AdaMod code, exact Momentum moments, edge cases.  What every
 dynamics must satisfy (compiled step vs NumPy reference, backends path by path, torch.optim parity,
 bad input) is in test_dynamics_contract.py, over the registry."""
@@ -112,7 +112,7 @@ def test_adamod_first_step_is_warm_up_and_second_by_hand():
 
 
 def test_adamod_with_beta3_zero_is_adam_when_eps_negligible():
-    # THEORY.md §5 A1(i): β3 = 0 reproduces Adam up to where ε enters
+    # docs/theory.md §5 A1(i): β3 = 0 reproduces Adam up to where ε enters
     land = QuadraticSaddle([3.0, -0.2], rotation=random_rotation(2, 4))
     z = np.random.default_rng(0).standard_normal((20, 2))
     x_adam, _ = run_compiled(Adam(0.01, eps=1e-300), land, WhiteNoise(0.3), [1.0, 0.5], 20, z)
@@ -312,7 +312,7 @@ def test_momentum_affine_model_reproduces_the_update():
 
 
 def test_momentum_flat_direction_drift():
-    # THEORY.md §5 Thm 2: zero gradient moves θ by -η β1 m0/(1-β1) in total
+    # docs/theory.md §5 Thm 2: zero gradient moves θ by -η β1 m0/(1-β1) in total
     land = QuadraticSaddle([0.0])
     dyn = Momentum(0.1, 0.9, 0.1)
     pr = Problem(land, NO_NOISE, dyn, [0.0], initial_state=dyn.state_with_momentum([2.0]))
@@ -351,7 +351,7 @@ def test_describe_and_continuous_models():
     assert isinstance(mom, MomentumSDE) and (mom.beta1, mom.beta3, mom.dt) == (0.8, 0.5, 0.01)
     assert isinstance(Adam(0.1, 0.5, eps=1e-6).continuous(), AdamSDE)
     assert Adam(0.1, 0.5, eps=1e-6).continuous().eps == 1e-6
-    assert isinstance(AdaMod(0.1).continuous(), AdamSDE)  # THEORY.md §4: AdaMod's model is Adam's
+    assert isinstance(AdaMod(0.1).continuous(), AdamSDE)  # docs/theory.md §4: AdaMod's model is Adam's
     assert isinstance(Adai(0.1, beta0=0.2).continuous(), AdaiSDE)
     with pytest.raises(ValueError, match="weight_decay"):
         Adai(0.1, weight_decay=0.1).continuous()

@@ -1,4 +1,4 @@
-"""Continuous models of THEORY.md §4 (sim.dynamics): the kick – exact OU – kick integrator (weak order,
+"""Continuous models of docs/theory.md §4 (sim.dynamics): the kick – exact OU – kick integrator (weak order,
 overdamped limit, stiffness), its exact affine model against Monte Carlo, and the models' structure
 (Theorem 2's drift matrix, Adai's masses, Adam's isotropic diffusion).  Compiled step vs NumPy
 reference and the backends: test_dynamics_contract.py, over the registry."""
@@ -173,7 +173,7 @@ def test_ou_step_coefficients_against_high_precision(a):
 
 
 # ----------------------------------------------------------------------------------------------
-# structure of the models (THEORY.md §4–§5)
+# structure of the models (docs/theory.md §4–§5)
 # ----------------------------------------------------------------------------------------------
 def test_momentum_linear_sde_is_theorem_2_system():
     eta, b1, b3 = 0.1, 0.8, 0.5
@@ -190,7 +190,7 @@ def test_momentum_linear_sde_is_theorem_2_system():
 
 
 def test_momentum_flat_direction_drift_of_the_sde():
-    # THEORY.md §5 Thm 2: μ(∞) = η r0/(1-β1) along a flat direction
+    # docs/theory.md §5 Thm 2: μ(∞) = η r0/(1-β1) along a flat direction
     dyn = MomentumSDE(0.1, 0.9, 0.3)
     pr = Problem(QuadraticSaddle([0.0]), WhiteNoise(0.0), dyn, [0.0],
                  initial_state=dyn.state_with_velocity([2.0]))
@@ -213,7 +213,7 @@ def test_adai_masses_are_proposition_3():
 
 
 def test_adam_diffusion_is_isotropic_for_axis_aligned_hessian_noise():
-    # THEORY.md §4/Prop. 1: diffusion (η/2) I, rate κ_i = sign(H_i) √(B|H_i|)
+    # docs/theory.md §4/Prop. 1: diffusion (η/2) I, rate κ_i = sign(H_i) √(B|H_i|)
     eta, batch = 0.1, 2.0
     dyn = AdamSDE(eta, 0.0, eps=1e-12)
     A, _, Q = dyn.linear_sde(AXIS, HessianNoise(batch))

@@ -47,7 +47,7 @@ def away_from_junctions(L, x, margin=1e-3):
 
 
 # ---------------------------------------------------------------------------------------------
-# geometry of the piecewise-quadratic wells (THEORY.md §1.2)
+# geometry of the piecewise-quadratic wells (docs/theory.md §1.2)
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("h_a,h_b,dl,h_a2,dl2", [(1.0, 1.0, 0.3, None, None), (4.0, 1.0, 0.5, 0.25, 0.9),
                                                  (0.25, 3.0, 2.0, 7.0, 1.1)])
@@ -57,7 +57,7 @@ def test_piecewise_geometry(h_a, h_b, dl, h_a2, dl2):
     dl2 = dl if dl2 is None else dl2
     a1, b, a2 = L.critical_points()[:, 0]
     assert b == 0.0
-    # THEORY.md §1.2 relations
+    # docs/theory.md §1.2 relations
     assert (L.c1 - a1) ** 2 == pytest.approx(2 * dl * h_b / (h_a * (h_a + h_b)), rel=1e-12)
     assert b - L.c1 == pytest.approx(h_a * (L.c1 - a1) / h_b, rel=1e-12)
     assert (a2 - L.c2) ** 2 == pytest.approx(2 * dl2 * h_b / (h_a2 * (h_a2 + h_b)), rel=1e-12)

@@ -24,7 +24,7 @@ def test_cli_quick_thm1_passes_and_writes_report(tmp_path, capsys):
     assert "thm1" in out and "FAIL" not in out
     data = json.loads((tmp_path / "results.json").read_text())
     comparisons = {r["comparison"] for r in data["records"]}
-    # the three comparisons of THEORY.md §7 plus the scaling law are all present
+    # the three comparisons of docs/theory.md §7 plus the scaling law are all present
     assert any(c.startswith("SDE sim") for c in comparisons)
     assert "closed form vs exact" in comparisons
     assert any(c.startswith("SGD sim") for c in comparisons) and "discrete vs SDE" in comparisons

@@ -1,4 +1,4 @@
-r"""AdaMod A1 (THEORY.md §5): (iv) at quasi-stationarity AdaMod escapes minima like Adam (E_Adam), not like
+r"""AdaMod A1 (docs/theory.md §5): (iv) at quasi-stationarity AdaMod escapes minima like Adam (E_Adam), not like
 SGD: the real AdaMod against the real Adam, and its log τ against 1/√κ vs the exact slope of Adam's
 continuous model.
 """

@@ -1,4 +1,4 @@
-r"""SGD escape from a minimum ([DDT] baseline, THEORY.md §5): Monte Carlo vs exact quadrature, the real
+r"""SGD escape from a minimum ([DDT] baseline, docs/theory.md §5): Monte Carlo vs exact quadrature, the real
 SGD vs its SDE as η → 0, the scaling laws of log τ, and the backward-Kolmogorov grid solvers against Monte
 Carlo of the same Problem (1-D and 2-D box exits).
 
@@ -92,7 +92,7 @@ def check_sgd_scaling(settings) -> list[CheckRecord]:
     pred = 2 * b * 1.0 / lr
     recs.append(slope_record(RESULT, "scaling law (exact quadrature)", "d log(τκ/2π) / d(1/κ), H_a=|H_b|=κ",
                              x, y, np.full(len(x), 1e-8), pred, 1 / exps[0] ** 2,
-                             "(1/E_min)² as above; the Itô prefactor 2π/κ (THEORY.md §6) divided out",
+                             "(1/E_min)² as above; the Itô prefactor 2π/κ (docs/theory.md §6) divided out",
                              note="predicted 2BΔL/η (E_SGD ∝ 1/H)"))
     # Monte Carlo confirmation at three moderate barriers: MC slope vs the exact model's slope there
     mc_exps = (2.5, 3.0, 3.5)
@@ -130,7 +130,7 @@ def _box_mfpt(prob, walls, n):
 
 @check(RESULT, kind=SIM_VS_EXACT, problems=("box-exits",), paths=(3000, 30000))
 def check_box_exit_grid(settings) -> list[CheckRecord]:
-    """The overdamped backward-Kolmogorov grid solvers against Monte Carlo of the same Problem (THEORY.md §7, 1):
+    """The overdamped backward-Kolmogorov grid solvers against Monte Carlo of the same Problem (docs/theory.md §7, 1):
     1-D and 2-D (rotated Hessian: anisotropic noise with D_xy ≠ 0, box exit)."""
     n = settings.n
     dt = 1e-3

@@ -1,4 +1,4 @@
-r"""White-noise gradient descent escape from a minimum ([DDT] baseline, THEORY.md §5): Monte Carlo vs
+r"""White-noise gradient descent escape from a minimum ([DDT] baseline, docs/theory.md §5): Monte Carlo vs
 exact quadrature, the Kramers–Langer law against exact quadrature as T/ΔL → 0, and τ ∝ 1/κ.
 """
 from __future__ import annotations

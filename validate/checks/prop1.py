@@ -1,5 +1,5 @@
 r"""Proposition 1 (Adam at a quadratic saddle: isotropic noise, escape time ∝ |H_i|^(-1/2)), checked the
-ways of THEORY.md §7 on the quasi-static continuous model (β₁ = 0 and 0.9), plus the rotated-saddle
+ways of docs/theory.md §7 on the quasi-static continuous model (β₁ = 0 and 0.9), plus the rotated-saddle
 finding and the escape-time scaling law.
 """
 from __future__ import annotations

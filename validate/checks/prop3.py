@@ -1,5 +1,5 @@
 r"""Proposition 3 (Adai at a quadratic saddle: momentum drift ∝ 1/|H_i|, SGD's diffusion), checked the
-ways of THEORY.md §7 on AdaiSDE, plus the momentum drift, the rotated-saddle finding, Adai vs Momentum
+ways of docs/theory.md §7 on AdaiSDE, plus the momentum drift, the rotated-saddle finding, Adai vs Momentum
 escape, and a picture of the four optimizers leaving one saddle.
 """
 from __future__ import annotations

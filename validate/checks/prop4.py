@@ -1,4 +1,4 @@
-r"""Proposition 4 (Adai escapes minima with SGD's exponent: flat-minima selection as SGD), THEORY.md §5–§7.
+r"""Proposition 4 (Adai escapes minima with SGD's exponent: flat-minima selection as SGD), docs/theory.md §5–§7.
 
 Exact model: the underdamped Kramers equation of the Problem's AdaiSDE along the escape coordinate,
 with Adai's own inertia along e at the saddle (:func:`sim.exact.adapters.kramers_mfpt_richardson`;

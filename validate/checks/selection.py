@@ -1,4 +1,4 @@
-r"""Minima selection (the headline, THEORY.md §5): flat (H=1, ΔL=1) vs sharp (H=4, ΔL=2.5) well, saddle
+r"""Minima selection (the headline, docs/theory.md §5): flat (H=1, ΔL=1) vs sharp (H=4, ΔL=2.5) well, saddle
 |H_b| = 4.  The real optimizers' two-state escape rates from each well give the long-run flat fraction,
 compared with each theory's rates: SGD ([DDT]), Momentum (Theorem 3), Adai (Proposition 4), Adam
 (Proposition 2) and AdaMod (A1(iv)).  ``--only thm3`` runs only Momentum's part.

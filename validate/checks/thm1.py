@@ -1,4 +1,4 @@
-r"""Theorem 1 (SGD at a quadratic saddle), checked the three ways of THEORY.md §7, plus its
+r"""Theorem 1 (SGD at a quadratic saddle), checked the three ways of docs/theory.md §7, plus its
 escape-time scaling law.
 
 The problem: a 3-D saddle with a rotated Hessian (eigenvalues of different sizes and signs),

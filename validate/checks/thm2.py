@@ -1,4 +1,4 @@
-r"""Theorem 2 (Momentum at a quadratic saddle), checked the three ways of THEORY.md §7, plus the
+r"""Theorem 2 (Momentum at a quadratic saddle), checked the three ways of docs/theory.md §7, plus the
 momentum drift and the escape-time scaling law.
 
 Every Monte Carlo tolerance is ``Z_SIGMA`` standard errors plus the model error admitted, computed

@@ -1,4 +1,4 @@
-r"""Theorem 3 (Momentum escapes minima with SGD's exponent, prefactor 2π/λ₊), THEORY.md §5–§7.
+r"""Theorem 3 (Momentum escapes minima with SGD's exponent, prefactor 2π/λ₊), docs/theory.md §5–§7.
 
 Exact model: the underdamped Kramers equation of the Problem's own dynamics along its escape coordinate
 (:func:`sim.exact.adapters.kramers_mfpt_richardson`; EMA: M = η/(1−β₁), γ = 1; β₃ = 1: M = η,

@@ -1,4 +1,4 @@
-r"""Validity maps of the escape-time laws (THEORY.md §5–§7): where each closed form may be trusted.
+r"""Validity maps of the escape-time laws (docs/theory.md §5–§7): where each closed form may be trusted.
 
 The exact model is the mean first-passage time of the continuous dynamics on the 1-D
 piecewise-quadratic landscape (:class:`sim.PiecewiseQuadraticWells`, :math:`H_a = |H_b| = 1`,

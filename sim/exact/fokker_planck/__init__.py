@@ -1,6 +1,6 @@
 r"""Fokker–Planck and backward-Kolmogorov grid solvers (overdamped 1-D/2-D, underdamped phase space).
 
-The exact models of THEORY.md §7 that need a grid: densities of the forward equation, stationary and
+The exact models of docs/theory.md §7 that need a grid: densities of the forward equation, stationary and
 quasi-stationary densities, escape rates and mean first-passage times from the backward equation.  One
 package, split by equation:
 
@@ -21,7 +21,7 @@ generator is the transpose of the forward matrix), and every solver checks its i
 
 References
 ----------
-THEORY.md §0 (conventions), §4 (continuous models), §6 (Itô vs [DDT] currents), §7 (exact model solvers).
+docs/theory.md §0 (conventions), §4 (continuous models), §6 (Itô vs [DDT] currents), §7 (exact model solvers).
 """
 from .grid import BOUNDARIES, TIME_METHODS, Grid1D, Grid2D, GridMFPTResult
 from .kramers import (THETA_SCHEMES, default_r_max, evolve_phase_space_density, kramers_generator,

@@ -47,7 +47,7 @@ are checked on every point they are sampled at (shape, finiteness, :math:`D` sym
 
 References
 ----------
-THEORY.md §7 (exact model solvers).  D. L. Scharfetter and H. K. Gummel, IEEE Trans. Electron Devices 16
+docs/theory.md §7 (exact model solvers).  D. L. Scharfetter and H. K. Gummel, IEEE Trans. Electron Devices 16
 (1969); J. S. Chang and G. Cooper, J. Comput. Phys. 6 (1970).
 """
 from __future__ import annotations

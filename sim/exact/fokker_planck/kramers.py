@@ -2,14 +2,14 @@ r"""Underdamped (Kramers) equation in phase space :math:`(\theta, r)`: forward d
 
 The SDE :math:`\mathrm{d}\theta = r\,\mathrm{d}t`,
 :math:`M\,\mathrm{d}r = -\gamma r\,\mathrm{d}t + F(\theta)\,\mathrm{d}t + \sqrt{2D(\theta)}\,\mathrm{d}W` is the
-continuous model of Momentum and Adai (THEORY.md §4); its exact MFPT is the reference of THEORY.md §5's
+continuous model of Momentum and Adai (docs/theory.md §4); its exact MFPT is the reference of docs/theory.md §5's
 finding on Theorem 3 / Proposition 4 (temperature varying along the path) and of §7's comparisons.  The
 operator is assembled on a :class:`.grid.Grid2D` over :math:`(\theta, r)` by the shared kernels of
 :mod:`.grid`, with the transport :math:`r\partial_\theta` upwinded (:func:`kramers_generator`).
 
 References
 ----------
-THEORY.md §4 (Momentum/Adai SDEs), §5 (Theorem 3, Proposition 4), §7 (exact MFPT, underdamped 1-D).
+docs/theory.md §4 (Momentum/Adai SDEs), §5 (Theorem 3, Proposition 4), §7 (exact MFPT, underdamped 1-D).
 """
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boun
 
     The SDE is :math:`\mathrm{d}\theta = r\,\mathrm{d}t`,
     :math:`M\,\mathrm{d}r = -\gamma r\,\mathrm{d}t + F(\theta)\,\mathrm{d}t + \sqrt{2D(\theta)}\,\mathrm{d}W`
-    with :math:`F = -L'` (THEORY.md §4: Momentum has :math:`M=\eta/\beta_3`, :math:`\gamma=(1-\beta_1)/\beta_3`,
+    with :math:`F = -L'` (docs/theory.md §4: Momentum has :math:`M=\eta/\beta_3`, :math:`\gamma=(1-\beta_1)/\beta_3`,
     :math:`D = (\eta/2)C`; Adai the same with its per-coordinate mass).  Its forward equation is
 
     .. math:: \partial_t P = -r\partial_\theta P - \partial_r\Big[\frac{F-\gamma r}{M}P\Big]

@@ -1,12 +1,12 @@
 r"""Overdamped Fokker–Planck and backward-Kolmogorov solvers in 1-D and 2-D.
 
-The SDE is Itô (THEORY.md §0),
+The SDE is Itô (docs/theory.md §0),
 
 .. math:: \mathrm{d}x = a(x)\,\mathrm{d}t + \sqrt{2 D(x)}\,\mathrm{d}W ,
 
 with :math:`D` symmetric positive semidefinite (a scalar in 1-D, a :math:`2\times 2` matrix in 2-D).
 To simulate an optimizer's SDE pass ``drift = lambda x: -grad_L(x)`` and
-``diffusion = lambda x: 0.5 * eta * C(x)`` (THEORY.md §4).  The grid, the boundaries and the flux
+``diffusion = lambda x: 0.5 * eta * C(x)`` (docs/theory.md §4).  The grid, the boundaries and the flux
 discretisation are described in :mod:`.grid`.
 
 Conventions
@@ -31,12 +31,12 @@ The backward generators (adjoints of the forward operators) are therefore
 
 In 1-D with :math:`a = -L'` the stationary densities are
 :math:`p_{\rm ddt}\propto e^{-\int L'/D}` and :math:`p_{\rm ito}\propto e^{-\int L'/D}/D
-= e^{-\int (L'+D')/D}` (THEORY.md §6); both are tested.  :func:`check_convention` is the one parser of
+= e^{-\int (L'+D')/D}` (docs/theory.md §6); both are tested.  :func:`check_convention` is the one parser of
 the ``convention`` argument (also used by :mod:`sim.exact.mfpt`).
 
 References
 ----------
-THEORY.md §0 (conventions), §2 (noise models), §4 (continuous models), §6 (Itô vs [DDT] currents),
+docs/theory.md §0 (conventions), §2 (noise models), §4 (continuous models), §6 (Itô vs [DDT] currents),
 §7 (exact model solvers).  Z. Xie, I. Sato, M. Sugiyama, "A Diffusion Theory for Deep Learning Dynamics",
 arXiv 2002.03495.
 """
@@ -192,7 +192,7 @@ def escape_rate(drift, diffusion, grid, boundaries, convention: str = "ito") -> 
     r"""Smallest decay rate of the forward operator with absorbing walls (shift-invert ``eigs`` at 0).
 
     The survival probability decays as :math:`e^{-\lambda_0 t}`; in the low-temperature limit
-    :math:`\lambda_0 = 1/\tau` with :math:`\tau` the Kramers escape time (THEORY.md §5, §6).
+    :math:`\lambda_0 = 1/\tau` with :math:`\tau` the Kramers escape time (docs/theory.md §5, §6).
     """
     _check_grid(grid)
     codes = _bc_codes(boundaries, grid)
@@ -220,7 +220,7 @@ def mean_first_passage_time_backward(drift, diffusion, grid, boundaries, convent
 
     References
     ----------
-    THEORY.md §7 (exact MFPT from the backward equation), §6 (conventions).
+    docs/theory.md §7 (exact MFPT from the backward equation), §6 (conventions).
     """
     _check_grid(grid)
     codes = _bc_codes(boundaries, grid)
