@@ -10,5 +10,5 @@ from . import adapters  # Problem -> exact model (mfpt_1d, kramers_mfpt)
 from .linear import (affine_recursion_moments, exact_scheme_moments, exact_scheme_state_moments,
                      exact_sde_moments, exact_sde_state_moments, linear_sde_moments)
 
-__all__ = ["fokker_planck", "linear", "mfpt", "affine_recursion_moments", "exact_scheme_moments",
+__all__ = ["adapters", "fokker_planck", "linear", "mfpt", "affine_recursion_moments", "exact_scheme_moments",
            "exact_scheme_state_moments", "exact_sde_moments", "exact_sde_state_moments", "linear_sde_moments"]

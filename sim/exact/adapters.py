@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["mfpt_1d", "underdamped_coefficients", "kramers_mfpt", "kramers_mfpt_richardson",
+__all__ = ["mfpt_1d", "box_mfpt", "underdamped_coefficients", "kramers_mfpt", "kramers_mfpt_richardson",
            "KramersMFPT", "escape_coordinate"]
 
 
@@ -100,6 +100,28 @@ def mfpt_1d(problem, *, reflecting: float | None = None, absorbing: float | None
     bps = [float(b) for b in bps if lo < b < hi and b != x0]
     return mean_first_passage_time_1d(drift, diffusion, x0, reflecting, absorbing, convention,
                                       breakpoints=bps, n_intervals=n_intervals)
+
+
+def box_mfpt(problem, half_widths, n: int) -> float:
+    """Mean first-passage time of ``problem``'s overdamped model from its start ``x0`` to the boundary
+    of the box ``x0 ± half_widths`` (1-D or 2-D), by the backward-Kolmogorov grid solver with ``n``
+    cells per axis (:func:`~optdyn.sim.exact.fokker_planck.mean_first_passage_time_backward`; its
+    accuracy: compare two grids).  The walls are passed apart from the Problem's exit so that a
+    caller can move them (e.g. by the discrete-monitoring shift of the Monte Carlo)."""
+    from . import fokker_planck as fp
+
+    if problem.dim not in (1, 2):
+        raise ValueError(f"box_mfpt solves 1-D and 2-D problems; this one has dim={problem.dim}")
+    walls = np.broadcast_to(np.asarray(half_widths, dtype=float), (problem.dim,))
+    if not np.all(np.isfinite(walls) & (walls > 0)):
+        raise ValueError(f"half_widths must be finite and > 0, got {half_widths!r}")
+    x0 = np.asarray(problem.x0, dtype=float)
+    drift, diffusion = problem.overdamped_coefficients()
+    if problem.dim == 1:
+        grid = fp.Grid1D(x0[0] - walls[0], x0[0] + walls[0], n)
+        return float(fp.mean_first_passage_time_backward(drift, diffusion, grid, "absorbing")(x0[0]))
+    grid = fp.Grid2D(lo=tuple(x0 - walls), hi=tuple(x0 + walls), n=(n, n))
+    return float(fp.mean_first_passage_time_backward(drift, diffusion, grid, "absorbing")(list(x0)))
 
 
 def escape_coordinate(problem):

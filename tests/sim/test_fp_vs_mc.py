@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from optdyn import sim
-from optdyn.validate.validity import _box_mfpt as _fp_mfpt
 
 Z = 4.0
 N_PATHS = 3000
@@ -40,8 +39,8 @@ def test_backward_mfpt_matches_monte_carlo(dim):
     prob = sim.Problem(land, sim.HessianNoise(1.0), sim.SGDLangevin(0.1, dt=DT), np.zeros(dim),
                        exit=sim.BoxExit(-half, half))
     walls = _shifted_box(prob, half)
-    coarse, fine = (_fp_mfpt(prob, walls, n) for n in grids)
-    unshifted = _fp_mfpt(prob, half, grids[1])
+    coarse, fine = (sim.exact.adapters.box_mfpt(prob, walls, n) for n in grids)
+    unshifted = sim.exact.adapters.box_mfpt(prob, half, grids[1])
     mean, se = _mc_mean(prob)
     tol = Z * se + abs(fine - coarse) + 0.5 * abs(fine - unshifted)
     assert abs(mean - fine) <= tol, (mean, se, fine, unshifted, coarse)

@@ -16,7 +16,6 @@ from ..estimates import (discrete_gap_record, em_bias, exact_1d, log_se, mc_rate
                          slope_record, tau_record)
 from ..records import CheckRecord
 from ..registry import (DISCRETE_VS_SDE, SCALING, SIM_VS_EXACT, check)
-from optdyn.sim.exact import fokker_planck as fp
 
 RESULT = "ddt-sgd"
 #: The sim classes these checks run (the README's results table).
@@ -119,15 +118,6 @@ def _mc_mean_exit(prob, n, seed, settings):
     return t.mean(), t.std(ddof=1) / np.sqrt(t.size), int(np.count_nonzero(res.censored))
 
 
-def _box_mfpt(prob, walls, n):
-    drift, diffusion = prob.overdamped_coefficients()
-    if prob.dim == 1:
-        grid = fp.Grid1D(-walls[0], walls[0], n)
-        return fp.mean_first_passage_time_backward(drift, diffusion, grid, "absorbing")(0.0)
-    grid = fp.Grid2D(lo=tuple(-walls), hi=tuple(walls), n=(n, n))
-    return fp.mean_first_passage_time_backward(drift, diffusion, grid, "absorbing")([0.0, 0.0])
-
-
 @check(RESULT, kind=SIM_VS_EXACT, problems=("box-exits",), paths=(3000, 30000))
 def check_box_exit_grid(settings) -> list[CheckRecord]:
     """The overdamped backward-Kolmogorov grid solvers against Monte Carlo of the same Problem (docs/theory.md §7, 1):
@@ -142,8 +132,8 @@ def check_box_exit_grid(settings) -> list[CheckRecord]:
         prob = sim.Problem(land, sim.HessianNoise(1.0), sim.SGDLangevin(0.1, dt=dt), np.zeros(dim),
                            exit=sim.BoxExit(-half, half))
         walls = half + sim.escape.discrete_monitoring_shift(prob)
-        coarse, fine = (_box_mfpt(prob, walls, g) for g in grids)
-        unshifted = _box_mfpt(prob, half, grids[1])
+        coarse, fine = (sim.exact.adapters.box_mfpt(prob, walls, g) for g in grids)
+        unshifted = sim.exact.adapters.box_mfpt(prob, half, grids[1])
         mean, se, cens = _mc_mean_exit(prob, n, settings.stream(dim), settings)
         tol = 4 * se + abs(fine - coarse) + 0.5 * abs(fine - unshifted)
         records.append(CheckRecord(

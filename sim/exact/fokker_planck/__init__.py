@@ -23,12 +23,9 @@ References
 ----------
 docs/theory.md §0 (conventions), §4 (continuous models), §6 (Itô vs [DDT] currents), §7 (exact model solvers).
 """
-from .grid import BOUNDARIES, TIME_METHODS, Grid1D, Grid2D, GridMFPTResult
-from .kramers import (THETA_SCHEMES, default_r_max, evolve_phase_space_density, kramers_generator,
-                      mean_first_passage_time_underdamped)
-from .overdamped import (CONVENTIONS, EscapeRateResult, assemble_generator, check_convention, escape_rate,
-                         evolve_density, mean_first_passage_time_backward, stationary_density)
-
 from . import grid, kramers, overdamped
+from .grid import *  # noqa: F403
+from .kramers import *  # noqa: F403
+from .overdamped import *  # noqa: F403
 
 __all__ = [*grid.__all__, *overdamped.__all__, *kramers.__all__]
