@@ -54,6 +54,8 @@ __all__ = ["enable_disk_cache", "content_key", "package_fingerprint", "cache_dir
 #: The package root (the folder that holds ``sim/``, ``theory/``, ``validate/``).
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _PACKAGE_NAME = __name__.split(".")[0]
+#: The package's folders whose sources the fingerprint covers (with the root's ``*.py``).
+_PACKAGE_PARTS = ("sim", "theory", "validate", "benchmarks")
 
 
 class Uncachable(Exception):
@@ -66,11 +68,11 @@ def package_fingerprint() -> str:
     h = hashlib.sha256()
     for part in (sys.version, numba.__version__, llvmlite.__version__, np.__version__):
         h.update(part.encode() + b"\0")
-    for path in sorted(_PACKAGE_ROOT.rglob("*.py")):
-        rel = path.relative_to(_PACKAGE_ROOT).as_posix()
-        if rel.startswith(("tests/", "build/", "notebooks/", "docs/")) or "/." in "/" + rel:
-            continue
-        h.update(rel.encode() + b"\0")
+    files = list(_PACKAGE_ROOT.glob("*.py"))
+    for part in _PACKAGE_PARTS:  # only the package's own folders (never a .venv or build/ beside them)
+        files += (_PACKAGE_ROOT / part).rglob("*.py")
+    for path in sorted(files):
+        h.update(path.relative_to(_PACKAGE_ROOT).as_posix().encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
     return h.hexdigest()
 
