@@ -92,7 +92,7 @@ Z. Xie, X. Wang, H. Zhang, I. Sato, M. Sugiyama, "Adaptive Inertia", ICML 2022, 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
@@ -267,6 +267,17 @@ class BoundedEscape:
     ratio: float
     delay: float
     stationary_factor: float
+    hazard: np.ndarray = field(repr=False, default=None)  # per iteration over the warm-up
+    lr: float = field(repr=False, default=np.nan)
+
+    def survival(self, t) -> np.ndarray:
+        r"""Predicted :math:`S(t) = \exp(-\int_0^t \bar h)` (continuous time, array_like ``t``)."""
+        t = _checks.nonnegative("t", t)
+        cum = np.concatenate([[0.0], np.cumsum(self.hazard) * self.lr])
+        edge = np.arange(cum.size) * self.lr
+        h_inf = self.stationary_factor / self.adam_time
+        lam = np.where(t <= edge[-1], np.interp(t, edge, cum), cum[-1] + h_inf * (t - edge[-1]))
+        return np.exp(-lam)
 
 
 def escape_time_with_bound(lr, beta1, beta2, beta3, adam_escape_time, t_max=None, s0=0.0,
@@ -345,7 +356,8 @@ def escape_time_with_bound(lr, beta1, beta2, beta3, adam_escape_time, t_max=None
         area, s_end = _survival_integral(h, h_inf, lr, float(_checks.positive("t_max", t_max)))
         censored = area / (1 - s_end)
     return BoundedEscape(mean_time=mean_all, censored_mean=censored, adam_time=tau1,
-                         ratio=censored / tau1, delay=mean_all - tau1, stationary_factor=h_inf * tau1)
+                         ratio=censored / tau1, delay=mean_all - tau1, stationary_factor=h_inf * tau1,
+                         hazard=h, lr=lr)
 
 
 def _iterations_to(tol, beta):

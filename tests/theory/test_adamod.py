@@ -173,6 +173,8 @@ def test_censored_mean():
     area = np.sum(surv[:-1] * -np.expm1(-h * lr) / h)
     assert r.censored_mean == pytest.approx(area / (1 - surv[-1]), rel=1e-4)
     assert r.mean_time > 100.0
+    assert r.survival(t_max) == pytest.approx(surv[-1], rel=1e-4)  # μ-table interpolation
+    assert r.survival(0.0) == 1.0 and np.all(np.diff(r.survival([1.0, 10.0, 1e3, 1e4])) < 0)
 
 
 def test_bound_bad_input():
