@@ -43,7 +43,8 @@ def select(only=None, names=None) -> list[tuple]:
         raise ValueError(f"unknown check name(s) {bad}; known: {', '.join(sorted(known))}")
     if not only and not names:
         return [(s, None) for s in specs]
-    return [(s, None if s.name in names else tuple(only)) for s in specs
+    # a check asked for by name or by its own result id runs whole (``--only selection`` runs every part)
+    return [(s, None if s.name in names or s.result in only else tuple(only)) for s in specs
             if s.name in names or s.result in only or any(r in only for r in s.covers)]
 
 
