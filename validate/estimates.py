@@ -18,7 +18,7 @@ from .records import FINDING, PASS, CheckRecord
 from .stats import Z_SIGMA, bootstrap_median_se, covariance_standard_error, mean_standard_error, weighted_slope
 
 __all__ = ["moment_records", "eigen_variances", "scheme_bias_estimate", "sde_vs_exact", "run_saved",
-           "rotate_blocks", "escape_medians", "exact_1d", "monitoring_shift", "kramers", "mc_rate", "log_se",
+           "rotate_blocks", "escape_medians", "exact_1d", "monitoring_shift", "kramers", "mc_rate", "mc_escape", "log_se",
            "tau_record", "em_bias", "slope_record", "discrete_gap_record", "order_record", "ORDER_ALLOWANCE",
            "Z95", "clear_cache", "drift_fit", "drift_case", "drift_records", "drift_figure",
            "model_sde_records", "axis_closed_records", "discrete_vs_quasistatic_record", "rotated_finding_records"]
@@ -149,8 +149,9 @@ def clear_cache():
     _KRAMERS.clear()
 
 
-def mc_rate(prob, n, t_max, seed, settings):
-    """Censored-exponential MLE of the escape time (continuous time) with its exact 95 % CI.
+def mc_escape(prob, n, t_max, seed, settings):
+    """Escape statistics (:class:`sim.escape.EscapeStatistics`: rate MLE, Kaplan–Meier curve) of an
+    ensemble of ``prob`` run to ``t_max``.
 
     Cached on (problem description, n, t_max, seed, backend): re-running a check with the same
     settings (e.g. a test that makes a prediction wrong) reuses its Monte Carlo.
@@ -158,8 +159,14 @@ def mc_rate(prob, n, t_max, seed, settings):
     k = (repr(prob.describe()), n, float(t_max), seed, settings.backend)
     if k not in _CACHE:
         res = sim.run_ensemble(prob, n, t_max, seed=seed, backend=settings.backend)
-        _CACHE[k] = sim.escape.escape_statistics(res).time
+        _CACHE[k] = sim.escape.escape_statistics(res)
     return _CACHE[k]
+
+
+def mc_rate(prob, n, t_max, seed, settings):
+    """Censored-exponential MLE of the escape time (continuous time) with its exact 95 % CI
+    (:func:`mc_escape`'s ``time``)."""
+    return mc_escape(prob, n, t_max, seed, settings).time
 
 
 def log_se(est) -> float:
