@@ -29,6 +29,8 @@ from .landscapes import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadrat
 
 from . import escape, exact, schedules  # noqa: E402  (escape-time statistics: sim.escape.*; exact solvers)
 
-__all__ += ["TwoPointNoise", "UniformNoise", "schedules"]
+from .landscapes import LinearSlope, WellChain  # noqa: E402
+
+__all__ += ["TwoPointNoise", "UniformNoise", "schedules", "WellChain", "LinearSlope"]
 __all__ += ["escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
             "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell"]
