@@ -12,7 +12,7 @@ from scipy import stats
 
 from optdyn import sim
 
-from .figures import plt, save
+from .figures import save, style
 from .problems import PROP_TIMES
 from .records import FINDING, PASS, CheckRecord
 from .stats import Z_SIGMA, bootstrap_median_se, covariance_standard_error, mean_standard_error, weighted_slope
@@ -315,14 +315,16 @@ def drift_records(rid, model, case, n, dt, times, setup_text, slope_label, slope
     return recs
 
 
-def drift_figure(h, d, se, hh, curve, model, color, settings, name):
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.errorbar(h, d, yerr=Z_SIGMA * se, fmt="o", color=color, label=f"{model}: simulated d_i (±4 SE)")
-    ax.loglog(hh, curve, "-", color=color, label=f"{model}: predicted")
+def drift_figure(h, d, se, hh, curve, model, settings, name, params):
+    """Measured drift coefficients d_i (±4 SE) against the predicted curve over |H_i|; ``params`` (η,
+    β, dt, n …) go into the subtitle."""
+    fig, ax = style.subplots()
+    style.errorbar(ax, h, d, se, optimizer=model, n_se=Z_SIGMA, label=f"{model}: simulated d_i")
+    ax.loglog(hh, curve, "-", color=style.THEORY, label=f"{model}: predicted")
     ax.set_xlabel("|H_i| (unstable eigenvalue)")
     ax.set_ylabel("momentum drift coefficient d_i")
-    ax.set_title("Initial velocity r₀ = 1")
-    ax.legend(fontsize=8)
+    style.title(ax, f"{model}: momentum drift at a saddle, initial velocity r₀ = 1", **params)
+    style.legend(ax)
     return save(fig, settings, name)
 
 
