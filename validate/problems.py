@@ -171,6 +171,29 @@ def selection_problem(land, batch, dyn, from_min):
     return escape_problem(land, sim.HessianNoise(batch), dyn, from_min=from_min)
 
 
+# -- A1(iii): problems where Adam's first steps matter ---------------------------------------------
+#: Start on the outer wall of the sharp (deeper) well of :func:`selection_landscape`, this far from its
+#: minimum: the gradient there (H·d = 12) dominates the noise, so Adam's first steps are ≈ η·sign(g)
+#: and, with momentum, can carry a path over the saddle into the flat (worse) well.
+FIRST_STEPS_DISTANCE, FIRST_STEPS_BATCH = 3.0, 16.0
+#: Styblinski–Tang start (every coordinate) on the outer wall of the global minimum r₀ ≈ −2.90, its
+#: Hessian-noise floor and batch.
+ST_START, ST_FLOOR, ST_BATCH = -5.0, 1.0, 16.0
+
+
+def first_steps_problem(dyn) -> sim.Problem:
+    """``dyn`` on the flat/sharp double well from the sharp well's outer wall (A1(iii))."""
+    land = selection_landscape()
+    x0 = land.minima[1] + FIRST_STEPS_DISTANCE * np.sign(land.minima[1])
+    return sim.Problem(land, sim.HessianNoise(FIRST_STEPS_BATCH), dyn, x0)
+
+
+def styblinski_tang_problem(dyn, dim: int) -> sim.Problem:
+    """``dyn`` on Styblinski–Tang in ``dim`` dimensions from (ST_START, …), floored Hessian noise."""
+    land = sim.StyblinskiTang(dim)
+    return sim.Problem(land, sim.HessianNoise(ST_BATCH, floor=ST_FLOOR), dyn, np.full(dim, ST_START))
+
+
 #: Problem names used in check declarations → a one-line description (checked by the tests).
 PROBLEMS = {
     "rotated-saddle": f"3-D saddle, eigenvalues {EIGENVALUES}, random rotation (seed {ROTATION_SEED}), Hessian noise B={BATCH:g}, start at the saddle",
@@ -183,4 +206,8 @@ PROBLEMS = {
     "asymmetric-wells": "1-D piecewise-quadratic wells with H_a ≠ |H_b| (exact solvers only)",
     "spectator-wells": f"2-D wells with a spectator of curvature {SPECTATOR:g}κ (Adai: v_e/v̄ = 0.5 on the path)",
     "flat-sharp": f"flat (H={SEL_FLAT:g}, ΔL={SEL_DL:g}) vs sharp (H={SEL_SHARP:g}, ΔL={SEL_DL_SHARP:g}) double well, |H_b|={SEL_HB:g}",
+    "first-steps-wells": f"flat/sharp double well, start {FIRST_STEPS_DISTANCE:g} outside the sharp minimum "
+                         f"(gradient-dominated), Hessian noise B={FIRST_STEPS_BATCH:g}",
+    "styblinski-tang-start": f"Styblinski–Tang (2-D quick, 10-D full) from x_i = {ST_START:g}, Hessian noise "
+                             f"B={ST_BATCH:g} with floor {ST_FLOOR:g}",
 }
