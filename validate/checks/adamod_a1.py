@@ -25,7 +25,8 @@ from ..stats import Z_SIGMA
 
 RESULT = "adamod-a1"
 #: The sim classes these checks run (the README's results table).
-SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'AdaMod', 'Adam', 'AdamSDE', 'HalfSpaceExit')
+SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'AdaMod', 'Adam', 'AdamSDE', 'HalfSpaceExit',
+               'FlatSharpDoubleWell', 'StyblinskiTang', 'Momentum')
 #: The named problem of these checks (a module attribute so a test can change the problem).
 problem = P.escape_problem
 
