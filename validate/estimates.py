@@ -18,8 +18,8 @@ from .records import FINDING, PASS, CheckRecord
 from .stats import Z_SIGMA, bootstrap_median_se, covariance_standard_error, mean_standard_error, weighted_slope
 
 __all__ = ["moment_records", "eigen_variances", "scheme_bias_estimate", "sde_vs_exact", "run_saved",
-           "rotate_blocks", "escape_medians", "exact_1d", "monitoring_shift", "kramers", "mc_rate", "mc_escape", "log_se",
-           "tau_record", "em_bias", "slope_record", "discrete_gap_record", "order_record", "ORDER_ALLOWANCE",
+           "rotate_blocks", "escape_medians", "exact_1d", "monitoring_shift", "kramers", "mc_rate", "mc_escape",
+           "log_se", "tau_record", "em_bias", "slope_record", "discrete_gap_record", "order_record", "ORDER_ALLOWANCE",
            "Z95", "clear_cache", "drift_fit", "drift_case", "drift_records", "drift_figure",
            "model_sde_records", "axis_closed_records", "discrete_vs_quasistatic_record", "rotated_finding_records"]
 

@@ -117,7 +117,8 @@ def check_adamod_vs_adam(settings) -> list[CheckRecord]:
                          settings.stream("Adam"), settings)
     t_r = relaxation_time(1.0, b)
     cont = lr * np.sqrt(b * 1.0)  # O(η√(BH)): discrete Adam vs its continuous model
-    cases = [("β₃=0.999", BETA3, False), ("β₃=0.9999", BETA3_SLOW, False), ("β₃=0.999, warm s₀", BETA3, True)]
+    cases = [("β₃=0.999", BETA3, False), ("β₃=0.9999", BETA3_SLOW, False),
+             ("β₃=0.999, warm s₀", BETA3, True)]
     recs, curves = [], [("Adam", est_adam, None)]
     for label, beta3, warm in cases:
         est = mc_escape(adamod_problem(land, b, beta3, warm), n, t_max, settings.stream(label), settings)
