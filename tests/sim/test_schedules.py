@@ -167,3 +167,41 @@ def test_bad_input_names_the_parameter():
         sim.Problem(LAND, NOISE, sim.SGD(0.1).with_schedule(box=([0, 0], [1, 1])), X0)
     with pytest.raises(TypeError, match="box"):
         sim.SGD(0.1).with_schedule(box=3.0)
+
+
+_KERNELS = """
+import sys
+import numpy as np
+from optdyn import sim
+from optdyn.sim.schedules import InverseSqrt
+out = []
+for name in sys.argv[2:]:
+    opt = dict(sgd=sim.SGD(0.1), mom=sim.Momentum.ema(0.1, 0.7))[name]
+    d = opt.with_schedule(InverseSqrt())
+    pb = sim.Problem(sim.QuadraticSaddle([1.0, 0.5]), sim.WhiteNoise(0.3), d, [1.0, -1.0])
+    r = sim.run_ensemble(pb, 8, d.time_at(20), save_times=[d.time_at(20)], seed=1, store_samples=True)
+    out.append(r.samples[0])
+np.save(sys.argv[1], np.array(out))
+"""
+
+
+def test_two_cached_kernels_in_one_process(tmp_path):
+    """Two kernels compiled in *separate* processes and then loaded from the disk cache into one
+    process give their own numbers (numba names a function by qualified name and a per-process
+    counter; without the content tag of sim.backends.numba_backend the second kernel ran the first
+    one's step)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OPTDYN_CACHE_DIR": str(tmp_path / "cache"), "OPTDYN_CACHE": "1"}
+
+    def run(*names):
+        path = str(tmp_path / f"{'-'.join(names)}.npy")
+        subprocess.run([sys.executable, "-c", _KERNELS, path, *names], check=True, env=env)
+        return np.load(path)
+
+    alone = [run("sgd")[0], run("mom")[0]]  # each compiled first in its own process
+    both = run("sgd", "mom")  # both loaded from the cache
+    np.testing.assert_array_equal(both, np.array(alone))
+    assert not np.array_equal(alone[0], alone[1])
