@@ -105,6 +105,37 @@ def _steps_for(save_times, dt: float, t_max: float, n_steps: int):
     return unique_steps, order.astype(np.int64).reshape(-1), steps, steps * dt
 
 
+def _steps_on_axis(save_times, step_times: np.ndarray, t_max: float):
+    """:func:`_steps_for` on a non-uniform time axis ``step_times`` (``t_0 = 0 … t_n``, a
+    learning-rate schedule, :mod:`sim.schedules`): each time goes to the step of nearest time."""
+    empty = np.array([], dtype=np.int64)
+    if save_times is None:
+        return empty, empty, empty, np.array([])
+    t = np.atleast_1d(V.finite_array("save_times", save_times))
+    if t.ndim != 1:
+        raise ValueError(f"save_times must be 1-dimensional, got shape {t.shape}")
+    bad = (t < 0) | (t > t_max * (1 + 1e-12))
+    if np.any(bad):
+        raise ValueError(f"save_times must lie in [0, t_max] = [0, {t_max}]; got {t[bad].tolist()}")
+    hi = np.clip(np.searchsorted(step_times, t), 1, step_times.size - 1)
+    lo = hi - 1
+    steps = np.where(t - step_times[lo] <= step_times[hi] - t, lo, hi).astype(np.int64)
+    unique_steps, order = np.unique(steps, return_inverse=True)
+    return unique_steps, order.astype(np.int64).reshape(-1), steps, step_times[steps]
+
+
+def _observables(landscape, saved: np.ndarray) -> np.ndarray:
+    """``(n, n_save, 2)``: the loss and ``‖∇L‖²`` of every saved state (NaN where a path had stopped)."""
+    n, n_save, dim = saved.shape
+    x = saved.reshape(-1, dim)
+    ok = np.isfinite(x).all(axis=1)
+    out = np.full((x.shape[0], 2), np.nan)
+    if np.any(ok):
+        out[ok, 0] = landscape.value(x[ok])
+        out[ok, 1] = np.sum(landscape.gradient(x[ok]) ** 2, axis=1)
+    return out.reshape(n, n_save, 2)
+
+
 def _physical_memory() -> int | None:
     """Bytes of physical memory (Linux/macOS ``sysconf``), or None where it cannot be read."""
     try:
@@ -167,7 +198,8 @@ def _version() -> str:
 def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=None, seed: int = 0,
                  backend: str = "numba", n_record: int = 0, record_every: int = 1,
                  store_samples: bool = False, chunk_size: int = 65536, n_threads: int | None = None,
-                 progress: bool | None = None, precision: str = "float64") -> EnsembleResult:
+                 progress: bool | None = None, precision: str = "float64",
+                 observables: bool = False) -> EnsembleResult:
     r"""Run ``n_paths`` independent paths of ``problem`` up to time ``t_max``.
 
     Parameters
@@ -210,6 +242,12 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     progress : bool, optional
         Print progress to stderr after each chunk; default: when there is more than one chunk and
         stderr is a terminal.
+    observables : bool
+        Also reduce the loss :math:`L(\theta)` and :math:`\|\nabla L(\theta)\|^2` of every path at
+        the save times (ensemble means and standard errors, no trajectories kept): the result's
+        ``loss_mean``/``loss_sem``/``grad_norm2_mean``/``grad_norm2_sem`` and
+        :meth:`~sim.results.EnsembleResult.running_min_grad_norm2`.  Evaluated with the landscape's
+        vectorised NumPy functions on each chunk's saved states, so every backend gives them.
 
     Returns
     -------
@@ -244,8 +282,17 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
             raise ValueError(f"n_threads must be <= {numba.config.NUMBA_NUM_THREADS} (numba's maximum)")
     dyn = problem.dynamics
     dt = dyn.dt
-    n_steps = _n_steps(dt, t_max, "lr" if dyn.kind == "discrete" else "dt")
-    save_steps, order, steps_asked, times = _steps_for(save_times, dt, t_max, n_steps)
+    if getattr(dyn, "variable_steps", False):  # a learning-rate schedule: t_k = Σ_{j≤k} η_j
+        step_times = dyn.time_axis(t_max)
+        n_steps = step_times.size - 1
+        if n_steps < 1:
+            raise ValueError(f"t_max={t_max!r} is shorter than the first step (lr·f_1 = "
+                             f"{dyn.time_at(1)!r}): nothing would be simulated")
+        save_steps, order, steps_asked, times = _steps_on_axis(save_times, step_times, t_max)
+    else:
+        step_times = None
+        n_steps = _n_steps(dt, t_max, "lr" if dyn.kind == "discrete" else "dt")
+        save_steps, order, steps_asked, times = _steps_for(save_times, dt, t_max, n_steps)
     be = get_backend(backend, precision=precision)
     bound_noise = problem.noise.bind(problem.landscape)
 
@@ -266,7 +313,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     except MemoryError as exc:  # fits the machine but not what is free now
         raise MemoryError(f"n_paths={n_paths}: could not allocate the run's outputs "
                           f"({need / 2.0 ** 30:.3g} GiB); reduce n_paths or free memory") from exc
-    counts, means, m2s = [], [], []
+    counts, means, m2s, obs_blocks = [], [], [], []
     n_chunks = math.ceil(n_paths / chunk)
     show = (n_chunks > 1 and sys.stderr.isatty()) if progress is None else bool(progress)
     t_start = time.perf_counter()
@@ -280,9 +327,12 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
             diverged_step[lo:hi] = out.diverged_step
             if store_samples:
                 samples[:, lo:hi] = out.saved.transpose(1, 0, 2)[order]
+            obs = _observables(problem.landscape, out.saved) if observables else None
             for b in range(0, hi - lo, BLOCK):
                 cnt, mean, m2 = _block_moments(out.saved[b:b + BLOCK])
                 counts.append(cnt), means.append(mean), m2s.append(m2)
+                if observables:
+                    obs_blocks.append(_block_moments(obs[b:b + BLOCK]))
             if show:
                 el = time.perf_counter() - t_start
                 print(f"[optdyn] chunk {c + 1}/{n_chunks}: {hi} paths in {el:.1f} s", file=sys.stderr)
@@ -291,6 +341,15 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         n_alive, mean, cov = n_alive[order], mean[order], cov[order]  # rows in the order asked
     else:
         n_alive, mean, cov = np.zeros(0, np.int64), np.zeros((0, dim)), np.zeros((0, dim, dim))
+    obs_fields = {}
+    if observables:
+        cnt, obs_mean, obs_cov = (_combine_blocks(*zip(*obs_blocks)) if n_save else
+                                  (np.zeros(0), np.zeros((0, 2)), np.zeros((0, 2, 2))))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sem = np.sqrt(np.diagonal(obs_cov, axis1=1, axis2=2) / cnt[:, None])
+        obs_mean, sem = obs_mean[order], sem[order]
+        obs_fields = dict(loss_mean=obs_mean[:, 0], loss_sem=sem[:, 0], grad_norm2_mean=obs_mean[:, 1],
+                          grad_norm2_sem=sem[:, 1])
     n_div = int(np.count_nonzero(diverged_step >= 0))
     if n_div:
         import warnings
@@ -309,5 +368,6 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         times=times, steps=steps_asked, n_alive=n_alive, mean=mean, cov=cov, exit_step=exit_step,
         exit_label=exit_label, diverged_step=diverged_step, dt=dt, n_steps=n_steps, t_max=t_max,
         samples=samples, trajectories=record if n_record else None,
-        trajectory_times=(np.arange(n_rec_times) * record_every * dt) if n_record else None,
-        metadata=metadata)
+        trajectory_times=(((np.arange(n_rec_times) * record_every * dt) if step_times is None
+                           else step_times[::record_every]) if n_record else None),
+        step_times=step_times, metadata=metadata, **obs_fields)

@@ -69,7 +69,7 @@ def times_from_result(result, label: int | None = None):
     if not keep.all():
         warnings.warn(f"{int((~keep).sum())} diverged paths are excluded from the escape statistics",
                       RuntimeWarning, stacklevel=3)
-    t = np.where(result.escaped, result.exit_step * result.dt, result.n_steps * result.dt)
+    t = np.where(result.escaped, result.time_of(result.exit_step), result.t_end)
     ev = result.escaped.copy()
     if label is not None:
         ev &= result.exit_label == int(label)

@@ -53,6 +53,7 @@ nonconvex optimization: stochastic approximation with function smoothing and sim
 Neural Networks 3 (1990).
 """
 from .base import LandscapeBase, LandscapeFunctions, WellFunctions, WellsLandscapeBase, random_rotation
+from .chain import LinearSlope, WellChain
 from .curved import CurvedDoubleWell
 from .profile import FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell
 from .quadratic import QuadraticSaddle
@@ -60,4 +61,4 @@ from .styblinski_tang import ST_CRITICAL_ROOTS, StyblinskiTang
 
 __all__ = ["LandscapeBase", "LandscapeFunctions", "WellFunctions", "WellsLandscapeBase", "random_rotation",
            "QuadraticSaddle", "PiecewiseQuadraticWells", "FlatSharpDoubleWell", "QuarticDoubleWell",
-           "StyblinskiTang", "ST_CRITICAL_ROOTS", "CurvedDoubleWell"]
+           "StyblinskiTang", "ST_CRITICAL_ROOTS", "CurvedDoubleWell", "WellChain", "LinearSlope"]
