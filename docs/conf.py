@@ -2,7 +2,8 @@
 
 Build: ``python -m sphinx -W -b html docs docs/_build/html`` (from the repository root; needs the
 ``docs`` extra).  The site renders the course notebooks (``notebooks/*.py``, jupytext percent format,
-executed by myst-nb during the build, once per change: ``docs/_build/.jupyter_cache``), the theory
+executed by myst-nb during the build, once per change of a notebook: ``docs/_build/.jupyter_cache``, or
+``OPTDYN_DOCS_CACHE``; ``OPTDYN_DOCS_EXECUTE=force`` re-executes, ``off`` skips), the theory
 document, an API reference from the docstrings, and a validation report (see :func:`_report`).
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ myst_heading_anchors = 3
 # the notebooks are jupytext percent-format text files: myst-nb reads them through jupytext
 nb_custom_formats = {".py": ["jupytext.reads", {"fmt": "py:percent"}]}
 nb_execution_mode = os.environ.get("OPTDYN_DOCS_EXECUTE", "cache")
-nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache")
+nb_execution_cache_path = os.environ.get("OPTDYN_DOCS_CACHE", str(DOCS / "_build" / ".jupyter_cache"))
 nb_execution_timeout = 300
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True

@@ -129,7 +129,7 @@ plt.show()
 
 # %%
 land2 = sim.QuadraticSaddle([1.0, -0.05])
-frames = np.linspace(0.0, 12.0, 31)
+frames = np.linspace(0.0, 12.0, 25)
 n_show = min(N_PATHS, 600)
 r0_2 = np.array([0.0, 1.0])
 movie = {}
@@ -150,7 +150,7 @@ for name in movie:
     print(f"{name}: mean θ₂ at t = {frames[-1]:g}: simulated {m[1]:.3f}, predicted {mean_path[name][-1, 1]:.3f}")
 
 # %%
-fig, axes = style.subplots(1, 3, width=11, height=3.9, sharex=True, sharey=True)
+fig, axes = style.subplots(1, 3, width=10, height=3.6, sharex=True, sharey=True, dpi=72)  # small frames: a light page
 dots, crosses = {}, {}
 for ax, name in zip(axes, movie):
     dots[name] = ax.plot([], [], ".", ms=3, alpha=0.45, color=style.color(name), label=f"{name} paths")[0]
@@ -173,6 +173,9 @@ def draw(j):
     return list(dots.values()) + list(crosses.values())
 
 
+draw(0)
+fig.canvas.draw()
+fig.set_layout_engine("none")  # freeze the layout: every frame has the same axes, no re-layout per frame
 anim = animation.FuncAnimation(fig, draw, frames=frames.size, interval=150, blit=False)
 plt.rcParams["animation.embed_limit"] = 40  # MB
 html = anim.to_jshtml(fps=6, default_mode="once")
