@@ -27,6 +27,7 @@ from .landscapes import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadrat
                     StyblinskiTang, WellsLandscapeBase)
 
 from . import escape, exact  # noqa: E402  (escape-time statistics: sim.escape.*; exact solvers)
+from .merge import merge  # noqa: E402  (exact merge of runs over adjacent path ranges)
 
-__all__ += ["escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
+__all__ += ["merge", "escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
             "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell"]

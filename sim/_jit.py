@@ -14,7 +14,11 @@ process 3.2–7.2 s compiled, 0.2 s loaded (``python -m benchmarks.bench_startup
 """
 from __future__ import annotations
 
+import itertools
+import secrets
+
 import numba
+from numba.core import bytecode
 
 __all__ = ["jit", "prange", "JIT_DISABLED"]
 
@@ -26,6 +30,29 @@ JIT_OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy")
 
 prange = numba.prange
 JIT_DISABLED = bool(numba.config.DISABLE_JIT)
+
+
+def _distinct_symbol_names() -> None:
+    """Start numba's function counter at a random offset in this process (once, at import).
+
+    numba mangles every compiled function's symbol with a per-process counter
+    (``FunctionIdentity.unique_id``: 1, 2, 3, … in every process).  Closures made by the same
+    factory (the kernel's ``run_block``, the step closures) have the same qualified name, so two
+    kernels compiled in two processes could hold inner functions with the same symbol and different
+    code; loading both from the disk cache into one process, LLVM resolved the second kernel's calls
+    to the first one's functions and the second kernel silently ran the first one's code (measured:
+    a ``BallExit`` kernel compiled in one process and a ``NoExit`` kernel in another, loaded in that
+    order: 512 escapes of 512 paths without an exit; ``tests/sim/test_compile_cache.py``).  A random
+    48-bit start (times 2**14) makes the names of different processes distinct: two processes
+    compiling 10⁴ functions each overlap with probability ~1e-10.  Done here, before any optdyn
+    function compiles, because a kernel's library carries copies of every function it calls.
+    """
+    if not getattr(bytecode.FunctionIdentity, "_optdyn_distinct", False):
+        bytecode.FunctionIdentity._unique_ids = itertools.count(secrets.randbits(48) << 14)
+        bytecode.FunctionIdentity._optdyn_distinct = True
+
+
+_distinct_symbol_names()
 
 
 def jit(fn=None, *, parallel: bool = False, cache: bool = False, inline: bool = False,

@@ -65,7 +65,14 @@ class EnsembleResult:
         paths, every ``record_every`` steps (NaN after a path stopped); times in ``trajectory_times``.
     dt, n_steps, t_max : the time step, the number of steps run, the censoring time asked for;
         ``t_end = n_steps·dt <= t_max`` is when the run stopped (docs/theory.md §0: ``t = k·dt``).
-    metadata : dict — seed, backend, precision, versions, the problem's description.
+    metadata : dict — seed, backend, precision, versions, the problem's description; ``partial`` is
+        True when the run was interrupted (``n_paths`` then counts the paths that finished).
+    path_start : int — global index of the first path (the run covered ``path_start … path_start +
+        n_paths - 1``; see ``run_ensemble(path_start=…)``).
+    block_count : (n_blocks, n_steps_saved); block_mean : (n_blocks, n_steps_saved, dim);
+    block_m2 : (n_blocks, n_steps_saved, dim, dim) or None — count, mean and scatter matrix of each
+        reduction block of ``BLOCK`` paths at each distinct save step (sorted), from which ``n_alive``,
+        ``mean`` and ``cov`` were combined; :func:`sim.merge` recombines them exactly.
     """
 
     times: np.ndarray
@@ -83,6 +90,10 @@ class EnsembleResult:
     trajectories: np.ndarray | None = None
     trajectory_times: np.ndarray | None = None
     metadata: dict = field(default_factory=dict)
+    path_start: int = 0
+    block_count: np.ndarray | None = None
+    block_mean: np.ndarray | None = None
+    block_m2: np.ndarray | None = None
 
     # -- escape statistics ---------------------------------------------------------------------
     @property
