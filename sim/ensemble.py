@@ -208,13 +208,14 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         Does not change the result.
     n_threads : int, optional
         numba threads for this run (default: numba's setting).  Does not change the result.
-    progress : bool, optional
+    progress : bool or callable, optional
         A ``tqdm`` progress bar (paths done, escapes so far, rate, time left), shown once the run
         has taken 2 s; default: when stderr is a terminal or in Jupyter.  On the CPU backends the
         paths run as launches of about 0.5 s (:mod:`sim.launches`), so the bar moves and Ctrl-C is
         honoured within about a second; the launch sizes do not change the result.
         Ctrl-C returns the paths finished so far as a *partial* result (``metadata["partial"]``
         is True, with a warning): paths ``path_start … path_start + result.n_paths - 1``.
+        A function ``f(n_paths, n_escaped)`` instead is called after each launch (no bar).
     path_start : int
         Global index of the first path (a multiple of :data:`BLOCK`; default 0): the run covers
         paths ``path_start … path_start + n_paths - 1``, which draw the same numbers as in any
@@ -288,7 +289,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         raise MemoryError(f"n_paths={n_paths}: could not allocate the run's outputs "
                           f"({need / 2.0 ** 30:.3g} GiB); reduce n_paths or free memory") from exc
     counts, means, m2s = [], [], []
-    show = progress_default() if progress is None else bool(progress)
+    show = progress_default() if progress is None else progress
     plan = LaunchPlan(n_paths, chunk, BLOCK, adapt=getattr(be, "launch_cost_per_path", False))
     done, interrupted = 0, False
     t_start = time.perf_counter()

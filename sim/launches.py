@@ -78,21 +78,27 @@ def progress_default() -> bool:
 class Progress:
     """A progress bar over paths with the escapes so far; a no-op when ``enabled`` is False.
 
-    ``delay_s``: the bar appears only once the run has taken that long (short runs print nothing).
+    ``enabled`` may also be a function ``f(n_paths, n_escaped)``: it is then called after each launch
+    instead of drawing a bar (how a sweep's worker reports to the bar of the process that started
+    it).  ``delay_s``: the bar appears only once the run has taken that long (short runs print nothing).
     """
 
-    def __init__(self, total: int, *, enabled: bool, desc: str = "paths", delay_s: float = 2.0):
+    def __init__(self, total: int, *, enabled, desc: str = "paths", delay_s: float = 2.0,
+                 initial: int = 0):
         self._bar = None
+        self._report = enabled if callable(enabled) else None
         self.escaped = 0
-        if enabled:
+        if enabled and self._report is None:
             from tqdm.auto import tqdm  # noqa: PLC0415 (only when a bar is wanted)
 
-            self._bar = tqdm(total=total, unit="path", unit_scale=True, desc=desc, delay=delay_s,
-                             dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
+            self._bar = tqdm(total=total, initial=initial, unit="path", unit_scale=True, desc=desc,
+                             delay=delay_s, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
 
     def update(self, n_paths: int, n_escaped: int = 0) -> None:
         """Add ``n_paths`` finished paths, ``n_escaped`` of which escaped."""
         self.escaped += n_escaped
+        if self._report is not None:
+            self._report(n_paths, n_escaped)
         if self._bar is not None:
             self._bar.set_postfix_str(f"escaped {self.escaped}", refresh=False)
             self._bar.update(n_paths)
