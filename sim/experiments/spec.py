@@ -63,12 +63,21 @@ def _resolve_class(part: str, name: str) -> type:
     return cls
 
 
+def _is_class(part: str, name: str) -> bool:
+    from optdyn import sim  # noqa: PLC0415
+
+    obj = getattr(sim, name, None)
+    return isinstance(obj, type) and issubclass(obj, _PARTS[part])
+
+
 def _build_part(part: str, spec) -> Any:
     if not isinstance(spec, dict) or "type" not in spec:
         raise ValueError(f"problem.{part} must be a table with a 'type' (a class name), got {spec!r}")
     cls = _resolve_class(part, spec["type"])
-    kwargs = {k: v for k, v in spec.items() if k != "type" and not isinstance(v, dict)}
-    kwargs.update(spec.get(cls.__name__, {}))  # settings for this class only, e.g. [problem.dynamics.Adam]
+    # a table named after a class of this part holds settings for that class only, e.g.
+    # [problem.dynamics.Adam]; any other value (a table too, e.g. a formula's params) is an argument
+    kwargs = {k: v for k, v in spec.items() if k != "type" and not (isinstance(v, dict) and _is_class(part, k))}
+    kwargs.update(spec.get(cls.__name__, {}))
     try:
         return cls(**kwargs)
     except TypeError as exc:
