@@ -24,9 +24,9 @@ __all__ = [
     "exact_scheme_state_moments", "exact_sde_state_moments",
 ]
 from .landscapes import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell,
-                    StyblinskiTang, WellsLandscapeBase)
+                    StyblinskiTang, SymbolicLandscape, WellsLandscapeBase)
 
 from . import escape, exact  # noqa: E402  (escape-time statistics: sim.escape.*; exact solvers)
 
 __all__ += ["escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
-            "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell"]
+            "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell", "SymbolicLandscape"]
