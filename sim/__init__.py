@@ -24,10 +24,15 @@ __all__ = [
     "exact_scheme_state_moments", "exact_sde_state_moments",
 ]
 from .landscapes import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell,
-                    StyblinskiTang, WellsLandscapeBase)
+                    StyblinskiTang, SymbolicLandscape, WellsLandscapeBase)
 
 from . import escape, exact  # noqa: E402  (escape-time statistics: sim.escape.*; exact solvers)
 from .merge import merge  # noqa: E402  (exact merge of runs over adjacent path ranges)
 
+<<<<<<< HEAD
 __all__ += ["merge", "escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
             "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell"]
+=======
+__all__ += ["escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
+            "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell", "SymbolicLandscape"]
+>>>>>>> symbolic

@@ -18,9 +18,13 @@ import itertools
 import secrets
 
 import numba
-from numba.core import bytecode
+import numpy as np
+from numba import types
+from numba.core import bytecode, cgutils
+from numba.core.errors import TypingError
+from numba.extending import intrinsic, overload
 
-__all__ = ["jit", "prange", "JIT_DISABLED"]
+__all__ = ["jit", "prange", "JIT_DISABLED", "stack_empty"]
 
 #: Options shared by every compiled function.  ``fastmath`` stays off: reproducibility across
 #: thread counts and agreement with the NumPy references (to round-off) matter more than the
@@ -88,3 +92,39 @@ def jit(fn=None, *, parallel: bool = False, cache: bool = False, inline: bool = 
     if fn is None:
         return wrap
     return wrap(fn)
+
+
+def stack_empty(size, shape):
+    """An uninitialised float64 array of ``shape`` (``size`` entries) that costs nothing per call.
+
+    In compiled code it lives on the stack of the compiled caller (``size`` must be a compile-time
+    constant, e.g. a closure variable of a factory): no heap allocation, no reference counting, valid
+    until the caller returns.  Why: a per-step scratch matrix taken from the kernel's scratch vector by
+    ``reshape`` was measured at ~250 ns per call, one ``np.empty`` at ~40 ns, against ~3 ns for a
+    2-D gradient.  From Python (and under ``NUMBA_DISABLE_JIT=1``) it is ``np.empty(shape)``.
+    """
+    return np.empty(shape)
+
+
+@intrinsic
+def _stack_pointer(typingctx, size):
+    if not isinstance(size, types.IntegerLiteral):
+        return None
+
+    def codegen(context, builder, signature, args):
+        # alloca_once places the allocation in the entry block: once per call of the outer function
+        return cgutils.alloca_once(builder, context.get_value_type(types.float64), size=size.literal_value)
+
+    return types.CPointer(types.float64)(size), codegen
+
+
+@overload(stack_empty, inline="always", prefer_literal=True)
+def _stack_empty_compiled(size, shape):
+    if not isinstance(size, types.IntegerLiteral):
+        raise TypingError("stack_empty: size must be a compile-time constant integer")
+    n = size.literal_value
+
+    def impl(size, shape):
+        return numba.carray(_stack_pointer(n), shape)
+
+    return impl

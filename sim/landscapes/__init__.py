@@ -57,7 +57,8 @@ from .curved import CurvedDoubleWell
 from .profile import FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell
 from .quadratic import QuadraticSaddle
 from .styblinski_tang import ST_CRITICAL_ROOTS, StyblinskiTang
+from .symbolic import SymbolicLandscape
 
 __all__ = ["LandscapeBase", "LandscapeFunctions", "WellFunctions", "WellsLandscapeBase", "random_rotation",
            "QuadraticSaddle", "PiecewiseQuadraticWells", "FlatSharpDoubleWell", "QuarticDoubleWell",
-           "StyblinskiTang", "ST_CRITICAL_ROOTS", "CurvedDoubleWell"]
+           "StyblinskiTang", "ST_CRITICAL_ROOTS", "CurvedDoubleWell", "SymbolicLandscape"]
