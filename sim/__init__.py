@@ -29,10 +29,5 @@ from .landscapes import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadrat
 from . import escape, exact  # noqa: E402  (escape-time statistics: sim.escape.*; exact solvers)
 from .merge import merge  # noqa: E402  (exact merge of runs over adjacent path ranges)
 
-<<<<<<< HEAD
 __all__ += ["merge", "escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
-            "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell"]
-=======
-__all__ += ["escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
             "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell", "SymbolicLandscape"]
->>>>>>> symbolic
