@@ -5,7 +5,7 @@ Dimensions: one per grid key (named by :attr:`Experiment.dims`, coordinates the 
 1, 2, …) and ``path`` where recorded.  Variables, per grid point:
 
 * always: ``n_paths`` (paths run), ``n_escaped``, ``n_censored``, ``n_diverged``, ``dt``, ``t_end``;
-* ``moments``: ``n_alive``, ``mean``, ``cov`` at each save time and ``time_used`` (the save time
+* ``moments``: ``n_alive``, ``x_mean``, ``x_cov`` (mean and covariance of the state) at each save time and ``time_used`` (the save time
   rounded to the point's step, see :func:`sim.run_ensemble`);
 * ``escapes`` (times in continuous units, ``t = k·dt``): ``escape_rate`` with ``escape_rate_lo/hi``
   (censored-exponential MLE, exact interval, :func:`sim.escape.exponential_rate`),
@@ -96,7 +96,7 @@ def to_dataset(experiment: Experiment, results: list, *, partial: bool = False, 
     v = {name: full(fill=0, dtype=np.int64) for name in ("n_paths", "n_escaped", "n_censored", "n_diverged")}
     v.update(dt=full(), t_end=full())
     if n_t:
-        v.update(n_alive=full((n_t,), 0, np.int64), mean=full((n_t, dim)), cov=full((n_t, dim, dim)),
+        v.update(n_alive=full((n_t,), 0, np.int64), x_mean=full((n_t, dim)), x_cov=full((n_t, dim, dim)),
                  time_used=full((n_t,)))
     if "escapes" in rec:
         v.update({k: full() for k in ESCAPE_VARIABLES})
@@ -113,7 +113,7 @@ def to_dataset(experiment: Experiment, results: list, *, partial: bool = False, 
         v["n_censored"][i], v["n_diverged"][i] = s["censored"], s["diverged"]
         v["t_end"][i] = res.t_end
         if n_t:
-            v["n_alive"][i], v["mean"][i], v["cov"][i], v["time_used"][i] = res.n_alive, res.mean, res.cov, res.times
+            v["n_alive"][i], v["x_mean"][i], v["x_cov"][i], v["time_used"][i] = res.n_alive, res.mean, res.cov, res.times
         if "escapes" in rec:
             for k, val in _escape_summary(res).items():
                 v[k][i] = val
@@ -122,7 +122,7 @@ def to_dataset(experiment: Experiment, results: list, *, partial: bool = False, 
             v["exit_count"][i, lab - 1] = cnt
         if "escape_steps" in rec:
             v["escape_step"][i, :res.n_paths] = res.exit_step
-    extra_dims = {"mean": ("time", "coord"), "cov": ("time", "coord", "coord_"), "n_alive": ("time",),
+    extra_dims = {"x_mean": ("time", "coord"), "x_cov": ("time", "coord", "coord_"), "n_alive": ("time",),
                   "time_used": ("time",), "exit_count": ("exit",), "escape_step": ("path",)}
     data = {k: ((*dims, *extra_dims.get(k, ())), a.reshape(*shape, *a.shape[1:])) for k, a in v.items()}
     coords = {d: _coord_values(vals) for d, vals in zip(dims, experiment.grid.values())}

@@ -32,7 +32,7 @@ from ..ensemble import run_ensemble
 from ..launches import Progress, progress_default
 from ..merge import merge
 from .dataset import to_dataset
-from .spec import Experiment, Unit
+from .spec import Experiment, Recipe, Unit
 from .store import Store
 
 __all__ = ["run_experiment"]
@@ -40,8 +40,23 @@ __all__ = ["run_experiment"]
 _TOPIC = "optdyn-progress"
 
 
-def _run_unit(problem, unit: Unit, t_max: float, kwargs: dict, report=None):
-    """Run one unit (on a worker or here).  ``report``: a topic name (Dask) or a callable."""
+#: Problems built in this process, by recipe (a worker builds each point's problem once: a
+#: formula landscape is derived and its critical points searched when it is built).
+_BUILT: dict = {}
+
+
+def _problem(recipe: Recipe, key: str):
+    if key not in _BUILT:
+        if len(_BUILT) >= 8:  # units come roughly point by point: a few recent points suffice
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = recipe.build()
+    return _BUILT[key]
+
+
+def _run_unit(recipe, key: str, unit: Unit, t_max: float, kwargs: dict, report=None):
+    """Run one unit (on a worker or here).  ``recipe``: a :class:`Recipe` or a built Problem (``key``
+    names it); ``report``: a topic name (Dask) or a callable."""
+    problem = _problem(recipe, key) if isinstance(recipe, Recipe) else recipe
     if isinstance(report, str):
         from distributed import get_worker  # noqa: PLC0415
 
@@ -96,7 +111,7 @@ def _connect(client, n_workers):
 def _run_serial(experiment, todo, store, bar):
     probs, kw = experiment.problems(), experiment.run_kwargs()
     for unit in todo:
-        res = _run_unit(probs[unit.point], unit, experiment.t_max, kw,
+        res = _run_unit(probs[unit.point], "", unit, experiment.t_max, kw,
                         report=lambda n, esc, _u=unit.name: bar.report(_u, n, esc))
         if res.metadata.get("partial"):  # Ctrl-C inside the unit: its finished launches are dropped
             raise KeyboardInterrupt
@@ -114,14 +129,14 @@ def _run_dask(experiment, todo, store, bar, client, n_workers):
     futures = []
     try:
         client.subscribe_topic(topic, events.append)
-        probs, kw = experiment.problems(), experiment.run_kwargs()
-        scattered = {}
+        points, kw = experiment.points(), experiment.run_kwargs()
+        recipes = {}
         by_key = {}
         for unit in todo:
-            if unit.point not in scattered:
-                scattered[unit.point] = client.scatter(probs[unit.point])
-            fut = client.submit(_run_unit, scattered[unit.point], unit, experiment.t_max, kw, topic,
-                                key=f"optdyn-{fp}-{unit.name}", pure=False, retries=1)
+            if unit.point not in recipes:
+                recipes[unit.point] = client.scatter(experiment.recipe(points[unit.point]))
+            fut = client.submit(_run_unit, recipes[unit.point], f"{fp}-{unit.point}", unit, experiment.t_max, kw,
+                                topic, key=f"optdyn-{fp}-{unit.name}", pure=False, retries=1)
             by_key[fut.key] = unit
             futures.append(fut)
         pending = as_completed(futures, with_results=False)

@@ -33,7 +33,7 @@ from ..landscapes import LandscapeBase
 from ..noise import NoiseBase
 from ..problem import Problem
 
-__all__ = ["Experiment", "Unit", "build_problem", "read_toml", "RECORD_CHOICES"]
+__all__ = ["Experiment", "Unit", "Recipe", "build_problem", "read_toml", "RECORD_CHOICES"]
 
 #: What an experiment can record at each point (see :func:`optdyn.sim.experiments.to_dataset`).
 RECORD_CHOICES = ("moments", "escapes", "exits", "escape_steps")
@@ -123,6 +123,23 @@ def _dim_names(keys) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Recipe:
+    """A problem spec, or a function and its keyword arguments: ``build()`` makes the Problem."""
+
+    spec: dict | None = None
+    function: Callable[..., Problem] | None = None
+    point: dict | None = None
+
+    def build(self) -> Problem:
+        if self.spec is not None:
+            return build_problem(self.spec)
+        prob = self.function(**self.point)
+        if not isinstance(prob, Problem):
+            raise TypeError(f"problem(**{self.point}) returned {type(prob).__name__}, not a Problem")
+        return prob
+
+
+@dataclass(frozen=True)
 class Unit:
     """One piece of work: paths ``start … start + n - 1`` of grid point ``point``."""
 
@@ -153,7 +170,8 @@ class Experiment:
         Censoring time (continuous units, ``t = k·dt``; see :func:`sim.run_ensemble`).
     save_times : list of float, optional
         Times of the moments (``record`` ``"moments"``).
-    record : list of str
+    record : list of str, optional
+        Default: ``"moments"`` (when ``save_times`` are given), ``"escapes"``, ``"exits"``.
         ``"moments"`` (count, mean, covariance at ``save_times``), ``"escapes"`` (counts, exponential
         rate and mean escape time with intervals, Kaplan–Meier median and survival at the end),
         ``"exits"`` (escapes per exit label), ``"escape_steps"`` (every path's exit step: large).
@@ -173,7 +191,7 @@ class Experiment:
     n_paths: int
     t_max: float
     save_times: list | None = None
-    record: tuple = ("moments", "escapes", "exits")
+    record: tuple | None = None
     seed: int = 0
     paths_per_unit: int = 16 * BLOCK
     backend: str = "numba"
@@ -202,6 +220,8 @@ class Experiment:
         self.t_max = V.positive("t_max", self.t_max)
         self.seed = V.positive_int("seed", self.seed, minimum=0)
         self.paths_per_unit = BLOCK * math.ceil(V.positive_int("paths_per_unit", self.paths_per_unit) / BLOCK)
+        if self.record is None:
+            self.record = (("moments",) if self.save_times else ()) + ("escapes", "exits")
         self.record = tuple(self.record)
         bad = [r for r in self.record if r not in RECORD_CHOICES]
         if bad:
@@ -229,16 +249,18 @@ class Experiment:
         """Every grid point as ``{key: value}``, in C order of the grid (last key fastest)."""
         return [dict(zip(self.keys, combo)) for combo in itertools.product(*self.grid.values())]
 
-    def problem_at(self, point: dict) -> Problem:
+    def recipe(self, point: dict) -> "Recipe":
+        """How to build the problem at ``point`` (what is sent to a worker: a spec, or the function and
+        the point; never a compiled object)."""
         if isinstance(self.problem, dict):
             spec = copy.deepcopy(self.problem)
             for key, value in point.items():
                 _set_dotted(spec, key, value)
-            return build_problem(spec)
-        prob = self.problem(**point)
-        if not isinstance(prob, Problem):
-            raise TypeError(f"problem(**{point}) returned {type(prob).__name__}, not a Problem")
-        return prob
+            return Recipe(spec=spec)
+        return Recipe(function=self.problem, point=point)
+
+    def problem_at(self, point: dict) -> Problem:
+        return self.recipe(point).build()
 
     def problems(self) -> list[Problem]:
         """The problem of every point (built once; bad settings raise here, before anything runs)."""

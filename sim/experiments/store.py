@@ -9,8 +9,10 @@ Layout::
 Every file is written atomically (a temporary file in the same folder, then :func:`os.replace`;
 units through :meth:`EnsembleResult.save`, which does the same), so a killed sweep leaves only
 whole files: on restart the units on disk are done, the others run, and at most the units in
-flight are lost.  A unit file that does not load (it cannot be truncated, but a disk can fail) is
-reported and run again.  A store holding another experiment (another fingerprint) is refused.
+flight are lost (a save killed midway leaves a hidden ``.….tmp`` file, removed when the store is
+opened again: one sweep at a time per store).  A unit file that does not load (it cannot be
+truncated, but a disk can fail) is reported and run again.  A store holding another experiment
+(another fingerprint) is refused.
 """
 from __future__ import annotations
 
@@ -52,6 +54,9 @@ class Store:
         self.experiment = experiment
         self.units_dir = self.path / "units"
         self.units_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.units_dir.glob(".*.tmp"):  # saves that a killed sweep left unfinished
+            with contextlib.suppress(OSError):
+                stale.unlink()
         header = self.path / "experiment.json"
         fp = experiment.fingerprint()
         if header.exists():
