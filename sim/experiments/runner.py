@@ -21,9 +21,11 @@ resumes it.
 """
 from __future__ import annotations
 
+import atexit
 import collections
 import os
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -111,8 +113,10 @@ def _connect(client, n_workers):
 def _run_serial(experiment, todo, store, bar):
     probs, kw = experiment.problems(), experiment.run_kwargs()
     for unit in todo:
-        res = _run_unit(probs[unit.point], "", unit, experiment.t_max, kw,
-                        report=lambda n, esc, _u=unit.name: bar.report(_u, n, esc))
+        with warnings.catch_warnings():  # a unit cut by Ctrl-C is dropped, not returned: no warning of it
+            warnings.filterwarnings("ignore", message="interrupted: returning a partial result")
+            res = _run_unit(probs[unit.point], "", unit, experiment.t_max, kw,
+                            report=lambda n, esc, _u=unit.name: bar.report(_u, n, esc))
         if res.metadata.get("partial"):  # Ctrl-C inside the unit: its finished launches are dropped
             raise KeyboardInterrupt
         store.save(unit, res)
@@ -127,6 +131,7 @@ def _run_dask(experiment, todo, store, bar, client, n_workers):
     fp = experiment.fingerprint()[:12]
     topic = f"{_TOPIC}-{fp}"
     futures = []
+    interrupted = False
     try:
         client.subscribe_topic(topic, events.append)
         points, kw = experiment.points(), experiment.run_kwargs()
@@ -150,8 +155,16 @@ def _run_dask(experiment, todo, store, bar, client, n_workers):
                 _, msg = events.popleft()
                 bar.report(msg["unit"], msg["n"], msg["escaped"])
             time.sleep(0.1)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
-        _shutdown(client, cluster, futures, topic)
+        if interrupted:  # return at once: closing a local cluster takes seconds (its workers are killed)
+            closing = threading.Thread(target=_shutdown, args=(client, cluster, futures, topic), daemon=True)
+            closing.start()
+            atexit.register(closing.join, 30)  # runs before distributed's own atexit close (LIFO)
+        else:
+            _shutdown(client, cluster, futures, topic)
 
 
 def _shutdown(client, cluster, futures, topic) -> None:
@@ -231,11 +244,12 @@ def run_experiment(experiment: Experiment, store=None, *, client="local", n_work
     -------
     xarray.Dataset
         See :func:`optdyn.sim.experiments.to_dataset`; ``attrs["partial"]`` is 1 when the sweep was
-        interrupted (and then only the finished units are in it).  Also written to
-        ``STORE/results.zarr``.
+        interrupted (and then only the finished units are in it).  A complete one is also written
+        to ``STORE/results.zarr``.
     """
     if not isinstance(experiment, Experiment):
         raise TypeError(f"experiment must be an Experiment, got {type(experiment).__name__}")
+    import xarray  # noqa: F401, PLC0415 (imported now, not after a Ctrl-C: ~1 s)
     if client not in (None, "serial", "local") and not hasattr(client, "submit") and not isinstance(client, str):
         raise TypeError(f"client must be 'local', 'serial', None, a scheduler address or a distributed.Client, "
                         f"got {client!r}")
@@ -270,18 +284,19 @@ def run_experiment(experiment: Experiment, store=None, *, client="local", n_work
     finally:
         bar.bar.close()
     results, complete = _collect(experiment, st)
-    wall = time.perf_counter() - t0
+    n_done = len(st.done(units))
     ds = to_dataset(experiment, results, partial=not complete,
-                    extra_attrs={"wall_time_s": wall, "units_run": len(todo), "units_total": len(units),
+                    extra_attrs={"wall_time_s": time.perf_counter() - t0, "units_run": len(todo),
+                                 "units_total": len(units),
                                  "client": client if isinstance(client, str) or client is None else repr(client)})
-    if tmp is None:
-        st.write_dataset(ds)
-    else:
+    if tmp is not None:
         ds = ds.load()
         tmp.cleanup()
+    elif complete:  # a partial Dataset is only returned: its units are on disk, the rerun writes it
+        st.write_dataset(ds)
     if not complete:
-        n_done = len(st.done(units)) if tmp is None else 0
-        warnings.warn(f"{'interrupted: ' if interrupted else ''}partial result: {n_done} of {len(units)} units "
-                      f"finished (attrs['partial'] = 1); run the experiment again on store {str(Path(store))!r} "
-                      "to resume", RuntimeWarning, stacklevel=2)
+        how = (f"run the experiment again on store {str(Path(store))!r} to resume" if tmp is None
+               else "no store was given, so nothing is kept: pass store=... to be able to resume")
+        warnings.warn(f"{'interrupted: ' if interrupted else ''}partial result ({n_done} of {len(units)} units "
+                      f"finished, attrs['partial'] = 1); {how}", RuntimeWarning, stacklevel=2)
     return ds

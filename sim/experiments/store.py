@@ -4,7 +4,7 @@ Layout::
 
     STORE/experiment.json     the experiment's description and fingerprint (written first)
     STORE/units/pPPPPP-SSSSSSSSSSSSS.npz   one finished work unit (point P, paths from S)
-    STORE/results.zarr        the labelled Dataset (written at the end, replaced atomically)
+    STORE/results.zarr        the labelled Dataset (written when every unit is done, replaced atomically)
 
 Every file is written atomically (a temporary file in the same folder, then :func:`os.replace`;
 units through :meth:`EnsembleResult.save`, which does the same), so a killed sweep leaves only
