@@ -6,7 +6,7 @@ runs the validation suite, prints a table, writes ``report.md``, ``results.json`
 and per check.  The arguments are checked before anything runs: a bad ``--only``/``--check``, an
 unknown ``--backend``, or an ``--out`` that is a file or cannot be written exit with code 2.  ``optdyn bench ...`` runs
 the benchmarks; ``optdyn run EXPERIMENT.toml [--store DIR] [--client local|serial|ADDRESS] [--workers N]
-[--no-progress]`` runs a sweep (:mod:`optdyn.sim.experiments`), resuming it when the store holds
+[--n-paths N] [--no-progress]`` runs a sweep (:mod:`optdyn.sim.experiments`), resuming it when the store holds
 finished units; ``optdyn --version`` prints the version.
 """
 from __future__ import annotations
@@ -117,6 +117,7 @@ def run_main(argv=None) -> int:
     p.add_argument("--client", help="'local' (a Dask cluster on this machine, default), 'serial' (this "
                    "process) or a Dask scheduler address tcp://host:port")
     p.add_argument("--workers", type=int, help="worker processes of the local cluster (default: cores)")
+    p.add_argument("--n-paths", type=int, help="paths per grid point, instead of the file's (e.g. a quick try)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     from optdyn.sim.experiments import Experiment, read_toml
@@ -127,6 +128,8 @@ def run_main(argv=None) -> int:
         bad = set(run) - {"store", "client", "workers"}
         if bad:
             raise ValueError(f"[run]: unknown keys {sorted(bad)} (allowed: store, client, workers)")
+        if args.n_paths is not None:
+            config.setdefault("experiment", {})["n_paths"] = args.n_paths
         exp = Experiment.from_dict(config)
         exp.problems()
     except (OSError, ValueError, TypeError) as exc:

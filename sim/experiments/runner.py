@@ -45,13 +45,16 @@ _TOPIC = "optdyn-progress"
 #: Problems built in this process, by recipe (a worker builds each point's problem once: a
 #: formula landscape is derived and its critical points searched when it is built).
 _BUILT: dict = {}
+_PARTS: dict = {}  # parts (landscape, noise, …) by spec: points that share a landscape share one object
 
 
 def _problem(recipe: Recipe, key: str):
     if key not in _BUILT:
         if len(_BUILT) >= 8:  # units come roughly point by point: a few recent points suffice
             _BUILT.pop(next(iter(_BUILT)))
-        _BUILT[key] = recipe.build()
+        if len(_PARTS) > 64:
+            _PARTS.clear()
+        _BUILT[key] = recipe.build(_PARTS)
     return _BUILT[key]
 
 

@@ -84,13 +84,16 @@ def _build_part(part: str, spec) -> Any:
         raise ValueError(f"problem.{part}: {cls.__name__}({', '.join(kwargs)}) failed: {exc}") from exc
 
 
-def build_problem(spec: dict) -> Problem:
+def build_problem(spec: dict, memo: dict | None = None) -> Problem:
     """A :class:`Problem` from a spec: tables ``landscape``, ``noise``, ``dynamics`` (each with a
     ``type`` and keyword arguments), optional ``exit``, and ``x0`` (optional ``initial_state``).
 
     A sub-table named after a class holds settings used only when that class is chosen, e.g.
     ``{"type": "Adam", "lr": 0.01, "Adam": {"beta2": 0.99}}`` — so a grid over ``dynamics.type`` can
     give each optimizer its own extra arguments.
+
+    ``memo``: a dict shared between calls; a part with the same spec as before is reused, not built
+    again (a formula landscape is derived and searched for critical points when it is built).
     """
     if not isinstance(spec, dict):
         raise TypeError(f"problem spec must be a dict, got {type(spec).__name__}")
@@ -101,7 +104,17 @@ def build_problem(spec: dict) -> Problem:
     for key in ("landscape", "noise", "dynamics", "x0"):
         if key not in spec:
             raise ValueError(f"problem spec needs {key!r}")
-    parts = {p: _build_part(p, spec[p]) for p in _PARTS if p in spec}
+    parts = {}
+    for p in _PARTS:
+        if p in spec:
+            key = (p, json.dumps(spec[p], sort_keys=True, default=repr))
+            if memo is None or key not in memo:
+                built = _build_part(p, spec[p])
+                if memo is None:
+                    parts[p] = built
+                    continue
+                memo[key] = built
+            parts[p] = memo[key]
     return Problem(parts["landscape"], parts["noise"], parts["dynamics"], spec["x0"], exit=parts.get("exit"),
                    initial_state=spec.get("initial_state"))
 
@@ -130,9 +143,9 @@ class Recipe:
     function: Callable[..., Problem] | None = None
     point: dict | None = None
 
-    def build(self) -> Problem:
+    def build(self, memo: dict | None = None) -> Problem:
         if self.spec is not None:
-            return build_problem(self.spec)
+            return build_problem(self.spec, memo)
         prob = self.function(**self.point)
         if not isinstance(prob, Problem):
             raise TypeError(f"problem(**{self.point}) returned {type(prob).__name__}, not a Problem")
@@ -259,16 +272,16 @@ class Experiment:
             return Recipe(spec=spec)
         return Recipe(function=self.problem, point=point)
 
-    def problem_at(self, point: dict) -> Problem:
-        return self.recipe(point).build()
+    def problem_at(self, point: dict, memo: dict | None = None) -> Problem:
+        return self.recipe(point).build(memo)
 
     def problems(self) -> list[Problem]:
         """The problem of every point (built once; bad settings raise here, before anything runs)."""
         if self._problems is None:
-            out = []
+            out, memo = [], {}
             for point in self.points():
                 try:
-                    out.append(self.problem_at(point))
+                    out.append(self.problem_at(point, memo))
                 except (ValueError, TypeError) as exc:
                     raise type(exc)(f"grid point {point}: {exc}") from exc
             self._problems = out
