@@ -96,14 +96,14 @@ class _Bar:
         self.bar.update(result.n_paths - n, int(result.escaped.sum()) - esc)
 
 
-def _connect(client, n_workers):
+def _connect(client, n_workers, n_units):
     """``(client, cluster_to_close)`` for the ``client`` argument."""
     from distributed import Client, LocalCluster  # noqa: PLC0415
 
     if isinstance(client, Client):
         return client, None
     if client == "local":
-        n = n_workers or os.cpu_count() or 1
+        n = n_workers or min(os.cpu_count() or 1, n_units)
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                                env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
         return Client(cluster), cluster
@@ -129,7 +129,7 @@ def _run_serial(experiment, todo, store, bar):
 def _run_dask(experiment, todo, store, bar, client, n_workers):
     from distributed import as_completed  # noqa: PLC0415
 
-    client, cluster = _connect(client, n_workers)
+    client, cluster = _connect(client, n_workers, len(todo))
     events = collections.deque()
     fp = experiment.fingerprint()[:12]
     topic = f"{_TOPIC}-{fp}"
@@ -151,7 +151,8 @@ def _run_dask(experiment, todo, store, bar, client, n_workers):
         while not pending.is_empty():
             for fut in pending.next_batch(block=False) if pending.has_ready() else ():
                 res = fut.result()  # a unit's exception is raised here
-                unit = by_key[fut.key]
+                unit = by_key.pop(fut.key)
+                fut.release()  # its result is written here: the worker may forget it
                 store.save(unit, res)
                 bar.finished(unit, res)
             while events:
