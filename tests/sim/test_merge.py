@@ -126,3 +126,21 @@ def test_ctrl_c_returns_partial_result(whole, monkeypatch):
     monkeypatch.setattr(NumbaBackend, "simulate_chunk", real)
     rest = run_ensemble(PROB, N - part.n_paths, T, path_start=part.n_paths, **KW)
     _assert_identical(merge([part, rest]), whole)
+
+
+def test_progress_function_sees_every_path_and_escape(whole, monkeypatch):
+    monkeypatch.setattr(sim.launches, "TARGET_S", 1e-9)  # one launch per block: several reports
+    reports = []
+    res = run_ensemble(PROB, N, T, progress=lambda n, esc: reports.append((n, esc)), **KW)
+    assert len(reports) == 4
+    assert sum(n for n, _ in reports) == N and sum(e for _, e in reports) == int(whole.escaped.sum())
+    _assert_identical(res, whole)
+
+
+def test_progress_bar_shows_paths_and_escapes(capsys, monkeypatch):
+    monkeypatch.setattr(sim.launches, "TARGET_S", 1e-9)
+    monkeypatch.setattr(sim.launches.Progress.__init__, "__kwdefaults__",
+                        {**sim.launches.Progress.__init__.__kwdefaults__, "delay_s": 0.0})
+    run_ensemble(PROB, N, T, progress=True, **KW)
+    err = capsys.readouterr().err  # tqdm's line: paths done/total (scaled), rate, escapes so far
+    assert "3.17k/3.17k" in err and "path/s" in err and "escaped" in err
