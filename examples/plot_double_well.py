@@ -20,6 +20,8 @@ escaped = ds.n_escaped / ds.n_paths
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True, layout="constrained")
 for ax, name in zip(axes, ds.dynamics.values):
     escaped.sel(dynamics=name).plot.line(x="lr", hue="batch_size", xscale="log", marker="o", ax=ax)
+    ax.set_xticks(ds.lr.values, [f"{v:g}" for v in ds.lr.values], minor=False)
+    ax.minorticks_off()
     ax.set_title(f"{name}: {int(ds.n_paths.max())} paths per point")
     ax.set_ylabel(f"P(escape before t = {ds.attrs['t_max']:g})")
 fig.savefig(out, dpi=110)

@@ -174,8 +174,6 @@ def test_ctrl_c_keeps_what_finished_and_marks_it_partial(tmp_path, monkeypatch):
 
 
 def test_the_command_runs_an_experiment_file(tmp_path, capsys):
-    import tomllib
-
     text = textwrap.dedent("""
         [experiment]
         name = "tiny"
@@ -203,7 +201,7 @@ def test_the_command_runs_an_experiment_file(tmp_path, capsys):
     assert cli_main(["run", str(path), "--store", str(tmp_path / "st"), "--no-progress"]) == 0
     assert "results.zarr" in capsys.readouterr().out
     ds = open_results(tmp_path / "st")
-    exp = Experiment.from_dict(tomllib.loads(text))
+    exp = Experiment.from_toml(path)
     _same(ds, exp.run(None, client="serial", progress=False))
     assert ds.attrs["title"] == "tiny"
     (tmp_path / "bad.toml").write_text(text.replace('"SGD"', '"NoSuchOptimizer"'))
