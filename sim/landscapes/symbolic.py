@@ -455,6 +455,7 @@ def find_critical_points(landscape, box, *, n_starts: int | None = None, seeds=N
                 continue
             if np.any(z < box[:, 0] - 1e-9 * width) or np.any(z > box[:, 1] + 1e-9 * width):
                 continue
+            z = np.where(np.abs(z) <= 1e-14 * width, 0.0, z)  # round-off around a zero coordinate
             if all(np.max(np.abs(z - f)) > 1e-7 * width for f in found):
                 found.append(z)
     pts = np.array(found).reshape(-1, n)

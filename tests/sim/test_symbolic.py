@@ -253,3 +253,20 @@ def test_sympy_input_is_checked():
         sim.SymbolicLandscape(x * sympy.Symbol("q"), (x,))
     with pytest.raises(ValueError, match="ImaginaryUnit 'I' is not allowed"):
         sim.SymbolicLandscape(x + sympy.I, (x,))
+
+
+def test_readme_example_runs(capsys):
+    """The README's "own landscape" example runs as written (its kernel is the one of
+    test_ensemble_paths_identical_to_hand_written: same formula, same dynamics/noise/exit types)."""
+    import pathlib
+    import re
+    import warnings
+
+    readme = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+    code = [c for c in re.findall(r"```python\n(.*?)```", readme.read_text(), re.S) if "SymbolicLandscape" in c]
+    assert code, "README has no SymbolicLandscape example"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the example may warn (that is its point)
+        exec(compile("import numpy as np\nfrom optdyn import sim\n" + code[0], "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "distribution-free" in out and "exponential model" in out

@@ -122,7 +122,7 @@ def test_closed_form_noise_equals_lapack_path(dim):
     land = general_quartic(dim)
     noise = sim.HessianNoise(3.0, floor=0.1)
     bound = noise.bind(land)
-    lapack = noise_mod._make_apply_hessian_factor(land.numba_functions().hessian)
+    lapack = noise_mod._make_apply_hessian_factor(land.numba_functions().hessian, dim)
     rng = np.random.default_rng(dim)
     x = 1.5 * rng.standard_normal((40, dim))
     z = rng.standard_normal((40, dim))
