@@ -110,3 +110,14 @@ def test_adam_transient_and_rejected_law_warn():
 def test_default_transient():
     assert default_transient({"class": "Adam", "beta1": 0.9, "beta2": 0.999}) == pytest.approx(3000.0)
     assert default_transient({"class": "SGD", "lr": 0.1}) is None
+
+
+def test_large_ensembles_test_a_subsample():
+    rng = np.random.default_rng(6)
+    steps = np.ceil(rng.exponential(100.0, 50_000)).astype(int)
+    res = _fake_result(steps, np.ones(steps.size, bool), 10**6, 0.1, {"class": "SGD", "lr": 0.1})
+    st = escape_statistics(res, max_test_paths=5_000, n_bootstrap=99)
+    assert st.exponentiality.n_bootstrap == 99 and st.iterations.n_paths == 50_000
+    assert st.exponentiality.pvalue > 0.01
+    with pytest.raises(ValueError, match="max_test_paths"):
+        escape_statistics(res, max_test_paths=1)
