@@ -270,3 +270,35 @@ def test_readme_example_runs(capsys):
         exec(compile("import numpy as np\nfrom optdyn import sim\n" + code[0], "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "distribution-free" in out and "exponential model" in out
+
+
+def test_local_hessian_noise_regions_as_hand_written():
+    """Nearest-critical-point regions (compiled and NumPy) equal the hand-written curved well's."""
+    from optdyn.sim.noise import LocalHessianNoise
+
+    hand, sym = PAIRS["curved"]
+    x = _points(hand, 30, seed=6)
+    z = np.random.default_rng(7).standard_normal(x.shape)
+    np.testing.assert_array_equal(sym.region_of(x), hand.region_of(x))
+    noise = LocalHessianNoise(2.0, floor=0.1)
+    _close(noise.apply(x, z, sym), noise.apply(x, z, hand))
+    bs, bh = noise.bind(sym), noise.bind(hand)
+    o1, o2, cp = np.empty(2), np.empty(2), np.empty(2)
+    for xi, zi in zip(x, z):
+        bs.apply(xi, zi, sym.params, bs.params, o1, bs.scratch())
+        bh.apply(xi, zi, hand.params, bh.params, o2, bh.scratch())
+        _close(o1, o2)
+        sym.numba_functions().critical_point(xi, sym.params, cp)
+        _close(cp, sym.local_critical_point(xi))
+
+
+@pytest.mark.torch
+def test_torch_backend_ensemble_matches_numpy_reference():
+    _, sym = PAIRS["curved"]
+    prob = sim.Problem(sym, sim.HessianNoise(0.5, floor=0.3), sim.SGD(0.05), sym.minima[0],
+                       exit=sym.exit_beyond(0, 0, at="saddle"))
+    kw = dict(n_paths=32, t_max=5.0, save_times=[0.0, 2.5, 5.0], seed=3, store_samples=True)
+    r_t = sim.run_ensemble(prob, backend="torch", **kw)
+    r_n = sim.run_ensemble(prob, backend="numpy", **kw)
+    np.testing.assert_array_equal(r_t.exit_step, r_n.exit_step)
+    np.testing.assert_allclose(r_t.samples, r_n.samples, rtol=0, atol=1e-10, equal_nan=True)
