@@ -147,3 +147,19 @@ def test_slow_path_warns_once_naming_why():
         warnings.simplefilter("error")
         sim.HessianNoise(2.0).bind(land)  # once per landscape class and dimension
         sim.HessianNoise(1.0).bind(general_quartic(3))  # closed form: no warning
+
+
+def test_eigh2_projector_is_the_spectral_projector():
+    """P from eigh2_projector equals v v^T of eigh2's top eigenvector (and eigenvalues agree)."""
+    from optdyn.sim.symeig import eigh2_projector
+
+    for h in cases(2, seed=7):
+        lo, hi, c2, s2 = eigh2_projector(h[0, 0], h[0, 1], h[1, 1])
+        lam, u = np.empty(2), np.empty((2, 2))
+        eigh2(h, lam, u)
+        scale = np.abs(h).max() or 1.0
+        np.testing.assert_allclose(np.array([lo, hi]) / scale, lam / scale, rtol=0, atol=TOL)
+        p = 0.5 * np.array([[1 + c2, s2], [s2, 1 - c2]])
+        if lam[1] - lam[0] > 1e-6 * scale:
+            np.testing.assert_allclose(p, np.outer(u[:, 1], u[:, 1]), rtol=0, atol=TOL * scale / (lam[1] - lam[0]))
+        np.testing.assert_allclose(lo * (np.eye(2) - p) + hi * p, h, rtol=0, atol=TOL * scale)
