@@ -283,7 +283,8 @@ def _generate(key: str, n: int, k: int, value, grad, hess, diagonal: bool):
 
     def both(name, args, exprs, scalar_tail, array_tail):
         subs, outs = _cse(exprs)
-        for pr, lines, tail, fargs, top in ((sc, src, scalar_tail, args, head), (ar, asrc, array_tail, "x, p, math", ahead)):
+        for pr, lines, tail, fargs, top in ((sc, src, scalar_tail, args, head),
+                                            (ar, asrc, array_tail, "x, p, math", ahead)):
             body = [f"    {pr.doprint(s)} = {pr.doprint(e)}" for s, e in subs]
             lines.extend([f"def {name}_{key}({fargs}):", *top, *body, *tail([pr.doprint(e) for e in outs]), ""])
 
@@ -422,7 +423,8 @@ def find_critical_points(landscape, box, *, n_starts: int | None = None, seeds=N
     n = landscape.dim
     box = np.array(box, dtype=np.float64)
     if box.shape != (n, 2) or not np.all(np.isfinite(box)) or not np.all(box[:, 0] < box[:, 1]):
-        raise ValueError(f"box must be finite (lo, hi) pairs with lo < hi, one per coordinate ({n}), got {box.tolist()}")
+        raise ValueError(f"box must be finite (lo, hi) pairs with lo < hi, one per coordinate ({n}), "
+                         f"got {box.tolist()}")
     if n_starts is None:
         n_starts = 9**n if n <= 3 else 729
     n_starts = int(n_starts)

@@ -150,6 +150,7 @@ def test_torch_reference_matches_numpy():
         assert got32.dtype == torch.float32
 
 
+@pytest.mark.skipif(cc.JIT_DISABLED, reason="no kernel cache under NUMBA_DISABLE_JIT")
 def test_one_compiled_set_per_formula_and_cache_keys_by_formula():
     a = sim.SymbolicLandscape("c*(x**2 - 1)**2 + y**2", ("x", "y"), {"c": 1.0})
     b = sim.SymbolicLandscape("c*(x**2 - 1)**2 + y**2", ("x", "y"), {"c": 3.0})
