@@ -7,9 +7,10 @@ A landscape is given once, as a formula in named coordinates and parameters — 
   hand-written copy that could disagree;
 * **compiled scalar functions** ``value(x, p)``, ``gradient(x, p, out)``, ``hessian(x, p, out)``
   (the interface of the hand-written landscapes, :class:`~sim.landscapes.LandscapeFunctions`), generated
-  as Python source with common subexpressions eliminated and compiled by numba.  They use only
-  ``math`` functions and array indexing, so the same source (``functions.source``, and each
-  dispatcher's ``py_func``) also compiles as a numba-cuda device function;
+  as Python source with common subexpressions eliminated and compiled by numba.  The source
+  (``numba_functions().source``) uses only scalar arithmetic, array indexing, ``math`` functions and
+  one helper ``_sign``: a GPU path (numba-cuda) can compile the same text as device functions with
+  its own ``_sign`` (not built yet; PTX compilation could not be tried here: no CUDA toolkit);
 * a **vectorised reference** for NumPy arrays and torch tensors (the ``"numpy"`` and ``"torch"``
   backends), generated from the same expressions;
 * **critical points** found numerically (multi-start Newton on the gradient inside a box), with their
