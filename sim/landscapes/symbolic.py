@@ -570,7 +570,8 @@ class SymbolicLandscape(WellsLandscapeBase):
         self.expression = expr
         internal = {user[c]: sp.Symbol(f"_c{i}", real=True) for i, c in enumerate(coords)}
         internal.update({user[q]: sp.Symbol(f"_p{j}", real=True) for j, q in enumerate(pnames)})
-        self._functions, self.constant_hessian, diagonal = _compile(expr.xreplace(internal), self.dim, len(pnames))
+        self._internal = expr.xreplace(internal)
+        self._functions, self.constant_hessian, diagonal = _compile(self._internal, self.dim, len(pnames))
         self.hessian_eigenbasis = np.eye(self.dim) if diagonal else None
         self._pvals = values
         cs = [user[c] for c in coords]
@@ -591,6 +592,16 @@ class SymbolicLandscape(WellsLandscapeBase):
         self._kinds = list(kinds)
         self.critical_hessians = np.array([self.hessian(q) for q in self._crit]).reshape(-1, self.dim, self.dim)
         self.params = np.concatenate([self._pvals, [len(self._crit)], self._crit.ravel()])
+
+    # -- pickling (e.g. to Dask workers): the generated functions are rebuilt from the formula ----
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state["_functions"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._functions = _compile(self._internal, self.dim, len(self.param_names))[0]
 
     # -- vectorised reference (NumPy arrays or torch tensors) --------------------------------
     def _call(self, fn, x):

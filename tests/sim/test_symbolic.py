@@ -303,3 +303,18 @@ def test_torch_backend_ensemble_matches_numpy_reference():
     r_n = sim.run_ensemble(prob, backend="numpy", **kw)
     np.testing.assert_array_equal(r_t.exit_step, r_n.exit_step)
     np.testing.assert_allclose(r_t.samples, r_n.samples, rtol=0, atol=1e-10, equal_nan=True)
+
+
+def test_pickle_round_trip_rebuilds_functions():
+    """Problems travel to worker processes by pickle: the generated functions are rebuilt there."""
+    import pickle
+
+    _, sym = PAIRS["curved"]
+    back = pickle.loads(pickle.dumps(sym))
+    x = _points(sym, 5)
+    np.testing.assert_array_equal(back.gradient(x), sym.gradient(x))
+    np.testing.assert_array_equal(back.critical_points(), sym.critical_points())
+    assert back.numba_functions() is sym.numba_functions()  # same process: the memoised set
+    g = np.empty(2)
+    back.numba_functions().gradient(x[0], back.params, g)
+    _close(g, sym.gradient(x[0]))
