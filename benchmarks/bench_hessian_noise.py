@@ -8,7 +8,8 @@ Problems (``SGDLangevin(lr=0.1, dt=0.01)`` from a minimum, no exit, so every pat
 2. eigh — 2-D ``CurvedDoubleWell`` with ``HessianNoise(floor=…)`` bound to LAPACK's ``eigh`` per
    path-step (the general path before the closed form; still the path for ``dim >= 4``);
 3. closed — the same problem as ``HessianNoise`` binds it now (closed-form 2×2 decomposition);
-4. the same two for a 3-D landscape without a fixed eigenbasis (a ``SymbolicLandscape``), when
+4. symbolic-closed — the same landscape as a ``SymbolicLandscape`` (code generated from the formula);
+5. the eigh/closed pair for a 3-D landscape without a fixed eigenbasis (a ``SymbolicLandscape``), when
    ``--dim3`` is given.
 
 All are measured in the same run, best of ``--repeats`` after a warm-up that compiles, and printed as
@@ -36,8 +37,14 @@ class LapackHessianNoise(sim.HessianNoise):
     taken before the closed forms existed): the "before" of this benchmark."""
 
     def bind(self, landscape):
-        return BoundNoise(_make_apply_hessian_factor(landscape.numba_functions().hessian),
+        return BoundNoise(_make_apply_hessian_factor(landscape.numba_functions().hessian, landscape.dim),
                           np.array([1.0 / self.batch_size, self.floor]), False)
+
+
+def symbolic_curved():
+    """``CurvedDoubleWell()`` written as one formula: compiled from SymPy instead of by hand."""
+    return sim.SymbolicLandscape("dl*((x/a)**2 - 1)**2 + tau*x + k/2*(y - g*x**2)**2", ("x", "y"),
+                                 {"dl": 1.0, "a": 1.0, "tau": 0.25, "k": 4.0, "g": 0.5})
 
 
 def symbolic_3d():
@@ -51,6 +58,9 @@ def problems(dim3: bool):
     curved = sim.CurvedDoubleWell()
     out = {"baseline": sim.Problem(saddle, sim.HessianNoise(BATCH), sim.SGDLangevin(LR, dt=DT), [0.0, 0.0])}
     lands = [("2d", curved, curved.minima[0])]
+    sym = symbolic_curved()
+    out["2d-symbolic-closed"] = sim.Problem(sym, sim.HessianNoise(BATCH, FLOOR), sim.SGDLangevin(LR, dt=DT),
+                                            curved.minima[0])
     if dim3:
         land3 = symbolic_3d()
         lands.append(("3d", land3, np.array([-1.0, 0.5, 0.0])))
@@ -83,9 +93,9 @@ def main(argv=None):
     nt = numba.get_num_threads()
     print(f"bench_hessian_noise: SGDLangevin(lr={LR}, dt={DT}), HessianNoise(B={BATCH}, floor={FLOOR}); "
           f"paths={args.paths} steps={args.steps} numba_threads={nt} (best of {repeats})")
-    print(f"{'problem':<12}{'path-steps/s':>16}{'/ baseline':>12}")
+    print(f"{'problem':<20}{'path-steps/s':>16}{'/ baseline':>12}")
     for k, v in rates.items():
-        print(f"{k:<12}{v:>16.3e}{v / rates['baseline']:>12.3f}")
+        print(f"{k:<20}{v:>16.3e}{v / rates['baseline']:>12.3f}")
     speedups = {}
     for name in ("2d", "3d"):
         if f"{name}-closed" in rates:

@@ -41,7 +41,7 @@ import numpy as np
 
 from ._jit import jit
 
-__all__ = ["eigh2", "eigh3", "eigh2_reference", "eigh3_reference"]
+__all__ = ["eigh2", "eigh3", "eigh2_projector", "eigh2_reference", "eigh3_reference"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -67,6 +67,25 @@ def _eigh2_scalars(a, b, c):
         v0, v1 = b, r - d
     nv = math.sqrt(v0 * v0 + v1 * v1) if safe else math.hypot(v0, v1)
     return m - r, m + r, v0 / nv, v1 / nv
+
+
+@jit(inline=True)
+def eigh2_projector(a, b, c):
+    r"""``(lam_lo, lam_hi, cos2, sin2)`` for ``[[a, b], [b, c]]``: the eigenvalues and the spectral
+    projector of ``lam_hi``, :math:`P = \tfrac12\begin{pmatrix}1 + \cos 2\varphi & \sin 2\varphi\\
+    \sin 2\varphi & 1 - \cos 2\varphi\end{pmatrix}` (:math:`\cos 2\varphi = d/r`, :math:`\sin 2\varphi = b/r`;
+    the identity's :math:`\varphi = 0` at :math:`r = 0`), so that :math:`f(H) = f(\lambda_{lo}) I +
+    (f(\lambda_{hi}) - f(\lambda_{lo})) P`.  No eigenvector, one square root and one division, no
+    branch on the sign of ``d``: the fast path of 2-D Hessian noise."""
+    m = 0.5 * (a + c)
+    d = 0.5 * (a - c)
+    r = math.sqrt(d * d + b * b)
+    if not 1e-150 < r < 1e150:  # outside: the squares may over/underflow
+        r = math.hypot(d, b)
+        if r == 0.0:
+            return m, m, 1.0, 0.0
+    inv = 1.0 / r
+    return m - r, m + r, d * inv, b * inv
 
 
 @jit(inline=True)

@@ -150,6 +150,7 @@ def test_torch_reference_matches_numpy():
         assert got32.dtype == torch.float32
 
 
+@pytest.mark.skipif(cc.JIT_DISABLED, reason="no kernel cache under NUMBA_DISABLE_JIT")
 def test_one_compiled_set_per_formula_and_cache_keys_by_formula():
     a = sim.SymbolicLandscape("c*(x**2 - 1)**2 + y**2", ("x", "y"), {"c": 1.0})
     b = sim.SymbolicLandscape("c*(x**2 - 1)**2 + y**2", ("x", "y"), {"c": 3.0})
@@ -253,3 +254,67 @@ def test_sympy_input_is_checked():
         sim.SymbolicLandscape(x * sympy.Symbol("q"), (x,))
     with pytest.raises(ValueError, match="ImaginaryUnit 'I' is not allowed"):
         sim.SymbolicLandscape(x + sympy.I, (x,))
+
+
+def test_readme_example_runs(capsys):
+    """The README's "own landscape" example runs as written (its kernel is the one of
+    test_ensemble_paths_identical_to_hand_written: same formula, same dynamics/noise/exit types)."""
+    import pathlib
+    import re
+    import warnings
+
+    readme = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+    code = [c for c in re.findall(r"```python\n(.*?)```", readme.read_text(), re.S) if "SymbolicLandscape" in c]
+    assert code, "README has no SymbolicLandscape example"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the example may warn (that is its point)
+        exec(compile("import numpy as np\nfrom optdyn import sim\n" + code[0], "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "distribution-free" in out and "exponential model" in out
+
+
+def test_local_hessian_noise_regions_as_hand_written():
+    """Nearest-critical-point regions (compiled and NumPy) equal the hand-written curved well's."""
+    from optdyn.sim.noise import LocalHessianNoise
+
+    hand, sym = PAIRS["curved"]
+    x = _points(hand, 30, seed=6)
+    z = np.random.default_rng(7).standard_normal(x.shape)
+    np.testing.assert_array_equal(sym.region_of(x), hand.region_of(x))
+    noise = LocalHessianNoise(2.0, floor=0.1)
+    _close(noise.apply(x, z, sym), noise.apply(x, z, hand))
+    bs, bh = noise.bind(sym), noise.bind(hand)
+    o1, o2, cp = np.empty(2), np.empty(2), np.empty(2)
+    for xi, zi in zip(x, z):
+        bs.apply(xi, zi, sym.params, bs.params, o1, bs.scratch())
+        bh.apply(xi, zi, hand.params, bh.params, o2, bh.scratch())
+        _close(o1, o2)
+        sym.numba_functions().critical_point(xi, sym.params, cp)
+        _close(cp, sym.local_critical_point(xi))
+
+
+@pytest.mark.torch
+def test_torch_backend_ensemble_matches_numpy_reference():
+    _, sym = PAIRS["curved"]
+    prob = sim.Problem(sym, sim.HessianNoise(0.5, floor=0.3), sim.SGD(0.05), sym.minima[0],
+                       exit=sym.exit_beyond(0, 0, at="saddle"))
+    kw = dict(n_paths=32, t_max=5.0, save_times=[0.0, 2.5, 5.0], seed=3, store_samples=True)
+    r_t = sim.run_ensemble(prob, backend="torch", **kw)
+    r_n = sim.run_ensemble(prob, backend="numpy", **kw)
+    np.testing.assert_array_equal(r_t.exit_step, r_n.exit_step)
+    np.testing.assert_allclose(r_t.samples, r_n.samples, rtol=0, atol=1e-10, equal_nan=True)
+
+
+def test_pickle_round_trip_rebuilds_functions():
+    """Problems travel to worker processes by pickle: the generated functions are rebuilt there."""
+    import pickle
+
+    _, sym = PAIRS["curved"]
+    back = pickle.loads(pickle.dumps(sym))
+    x = _points(sym, 5)
+    np.testing.assert_array_equal(back.gradient(x), sym.gradient(x))
+    np.testing.assert_array_equal(back.critical_points(), sym.critical_points())
+    assert back.numba_functions() is sym.numba_functions()  # same process: the memoised set
+    g = np.empty(2)
+    back.numba_functions().gradient(x[0], back.params, g)
+    _close(g, sym.gradient(x[0]))

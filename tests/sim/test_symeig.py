@@ -122,7 +122,7 @@ def test_closed_form_noise_equals_lapack_path(dim):
     land = general_quartic(dim)
     noise = sim.HessianNoise(3.0, floor=0.1)
     bound = noise.bind(land)
-    lapack = noise_mod._make_apply_hessian_factor(land.numba_functions().hessian)
+    lapack = noise_mod._make_apply_hessian_factor(land.numba_functions().hessian, dim)
     rng = np.random.default_rng(dim)
     x = 1.5 * rng.standard_normal((40, dim))
     z = rng.standard_normal((40, dim))
@@ -134,7 +134,8 @@ def test_closed_form_noise_equals_lapack_path(dim):
         np.testing.assert_allclose(o1, ri, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(o1, o2, rtol=1e-12, atol=1e-12)
     out = np.empty(dim)
-    bound.apply(np.full(dim, np.inf), z[0], land.params, bound.params, out, bound.scratch())
+    with np.errstate(all="ignore"):  # (as Python under NUMBA_DISABLE_JIT, inf - inf would raise)
+        bound.apply(np.full(dim, np.inf), z[0], land.params, bound.params, out, bound.scratch())
     assert np.isnan(out).all()  # a diverging path is marked, not raised
 
 
@@ -147,3 +148,19 @@ def test_slow_path_warns_once_naming_why():
         warnings.simplefilter("error")
         sim.HessianNoise(2.0).bind(land)  # once per landscape class and dimension
         sim.HessianNoise(1.0).bind(general_quartic(3))  # closed form: no warning
+
+
+def test_eigh2_projector_is_the_spectral_projector():
+    """P from eigh2_projector equals v v^T of eigh2's top eigenvector (and eigenvalues agree)."""
+    from optdyn.sim.symeig import eigh2_projector
+
+    for h in cases(2, seed=7):
+        lo, hi, c2, s2 = eigh2_projector(h[0, 0], h[0, 1], h[1, 1])
+        lam, u = np.empty(2), np.empty((2, 2))
+        eigh2(h, lam, u)
+        scale = np.abs(h).max() or 1.0
+        np.testing.assert_allclose(np.array([lo, hi]) / scale, lam / scale, rtol=0, atol=TOL)
+        p = 0.5 * np.array([[1 + c2, s2], [s2, 1 - c2]])
+        if lam[1] - lam[0] > 1e-6 * scale:
+            np.testing.assert_allclose(p, np.outer(u[:, 1], u[:, 1]), rtol=0, atol=TOL * scale / (lam[1] - lam[0]))
+        np.testing.assert_allclose(lo * (np.eye(2) - p) + hi * p, h, rtol=0, atol=TOL * scale)
