@@ -317,7 +317,7 @@ class RestrictedMean:
     Attributes
     ----------
     value, std_error : float — :math:`\hat\mu_\tau` and its Greenwood-type standard error
-    :math:`\sqrt{\sum_{t_j\le\tau} A_j^2 d_j/(n_j(n_j-d_j))}`, :math:`A_j = \int_{t_j}^\tau \hat S`;
+        :math:`\sqrt{\sum_{t_j\le\tau} A_j^2 d_j/(n_j(n_j-d_j))}`, :math:`A_j = \int_{t_j}^\tau \hat S`;
     ci : (float, float) — normal interval at ``confidence`` (lower end clipped at 0);
     tau : float; complete : bool; confidence : float.
     """

@@ -73,8 +73,8 @@ class EnsembleResult:
     loss_mean, loss_sem, grad_norm2_mean, grad_norm2_sem : (n_times,) or None — ensemble mean and
         standard error of :math:`L` and :math:`\|\nabla L\|^2` at the save times
         (``run_ensemble(..., observables=True)``).
-    path_start : int — global index of the first path (the run covered ``path_start … path_start +
-        n_paths - 1``; see ``run_ensemble(path_start=…)``).
+    path_start : int — global index of the first path (the run covered the paths ``path_start`` to
+        ``path_start + n_paths - 1``; see ``run_ensemble(path_start=…)``).
     block_count : (n_blocks, n_steps_saved); block_mean : (n_blocks, n_steps_saved, dim);
     block_m2 : (n_blocks, n_steps_saved, dim, dim) or None — count, mean and scatter matrix of each
         reduction block of ``BLOCK`` paths at each distinct save step (sorted), from which ``n_alive``,
