@@ -32,7 +32,7 @@ from optdyn.sim.schedules import InverseSqrt
 from .. import problems as P
 from ..figures import save, style
 from ..records import FAIL, FINDING, PASS, CheckRecord
-from ..registry import FINDING_KIND, SCALING, SIM_VS_THEORY, check
+from ..registry import FINDING_KIND, SCALING, SIM_VS_THEORY, check, stream_seed
 from ..stats import Z_SIGMA, weighted_slope
 
 RESULT = "thm4"
@@ -51,6 +51,9 @@ RATE_FROM = 1000
 N_SAVES = 40
 
 thm4 = theory.thm4
+#: The chain runs are shared by ``thm4.bound`` and ``thm4.decay-rate`` (one stream name for both, so
+#: in one process the second check reuses the first one's ensembles instead of running its own).
+CHAIN_STREAM = "thm4.chain"
 _CACHE: dict = {}
 
 
@@ -102,8 +105,8 @@ def _chain_runs(settings):
             prob = P.chain_problem(_decaying(opt), kappa)
             rows = []
             for T in _horizons(settings):
-                steps, mins, sems, *_ = run_min_grad(prob, settings.n, int(T), settings.stream(lname, oname, int(T)),
-                                                     settings)
+                seed = stream_seed(settings.seed, CHAIN_STREAM, lname, oname, int(T))
+                steps, mins, sems, *_ = run_min_grad(prob, settings.n, int(T), seed, settings)
                 rows.append((int(T), mins[-1], sems[-1]))
             out[lname, oname] = (prob, eps, np.array(rows))
     return out
