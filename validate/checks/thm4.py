@@ -23,6 +23,8 @@ Convergence of Adam and Beyond", ICLR 2018, arXiv 1904.09237).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from optdyn import sim
@@ -32,7 +34,7 @@ from optdyn.sim.schedules import InverseSqrt
 from .. import problems as P
 from ..figures import save, style
 from ..records import FAIL, FINDING, PASS, CheckRecord
-from ..registry import FINDING_KIND, SCALING, SIM_VS_THEORY, check, stream_seed
+from ..registry import FINDING_KIND, SCALING, SIM_VS_THEORY, check
 from ..stats import Z_SIGMA, weighted_slope
 
 RESULT = "thm4"
@@ -105,7 +107,7 @@ def _chain_runs(settings):
             prob = P.chain_problem(_decaying(opt), kappa)
             rows = []
             for T in _horizons(settings):
-                seed = stream_seed(settings.seed, CHAIN_STREAM, lname, oname, int(T))
+                seed = replace(settings, check=CHAIN_STREAM).stream(lname, oname, int(T))
                 steps, mins, sems, *_ = run_min_grad(prob, settings.n, int(T), seed, settings)
                 rows.append((int(T), mins[-1], sems[-1]))
             out[lname, oname] = (prob, eps, np.array(rows))
