@@ -246,8 +246,12 @@ class BlockGTH:
     rate out of the rounding.  Updates: :math:`Q_{iq} \mathrel{+}= Q_{ip}(-Q_{pp})^{-1}Q_{pq}`,
     :math:`\kappa_i \mathrel{+}= Q_{ip}(-Q_{pp})^{-1}\kappa_p`, :math:`b_i \mathrel{+}= Q_{ip}(-Q_{pp})^{-1}b_p`.
     Cost :math:`(2/3 + 2w + 2w^2) m^3` per line (w: block bandwidth), memory :math:`w m^2` per line.
-    The stated accuracy is :math:`n\epsilon` times the largest row-sum cancellation factor times the
-    largest condition number of a pivot block (LAPACK's estimate).  Only :meth:`solve` for one
+    Row by row the recomputed diagonal may now involve subtraction (rates of both signs), but the
+    rounding it leaves is a perturbation of rates that keeps every row sum, so it never touches the
+    escape rate.  The stated accuracy is :math:`n\epsilon`, the structural one; it is not a bound here
+    (condition estimates of the strongly non-normal pivot blocks exceed it by many orders without any
+    loss being observed), so it is verified against extended-precision (mpmath) solves of the same
+    discrete systems at high barriers in the tests.  Only :meth:`solve` for one
     right-hand side is offered (the factors are consumed by the forward sweep).
     """
 
@@ -282,7 +286,6 @@ class BlockGTH:
         rhs = np.array(b, dtype=float).reshape(nb, m).copy()
         rows: dict[int, np.ndarray] = {}
         xs, ys = [], []
-        cond = 1.0
         diag = np.arange(m)
         for p in range(nb):
             for i in range(p, min(nb, p + w + 1)):
@@ -294,11 +297,9 @@ class BlockGTH:
             piv[diag, diag] = -(R.sum(axis=1) + kappa[p])
             neg = -piv
             lu = sla.lu_factor(neg, check_finite=False)
-            rcond = _scaled_rcond(neg)
-            if not rcond > 0:
+            if not np.all(np.abs(np.diag(lu[0])) > 0):
                 raise RuntimeError(f"line {p} of the grid cannot reach an absorbing wall (singular pivot block "
                                    "after elimination): the mean first-passage time is infinite there")
-            cond = max(cond, 1.0 / rcond)
             Y = sla.lu_solve(lu, np.column_stack([R[:, (w + 1) * m:], kappa[p], rhs[p]]), check_finite=False)
             X, yk, yb = Y[:, :w * m], Y[:, -2], Y[:, -1]
             xs.append(X)
@@ -314,24 +315,8 @@ class BlockGTH:
         T = np.zeros((nb + w, m))
         for p in range(nb - 1, -1, -1):
             T[p] = ys[p] + xs[p] @ T[p + 1:p + 1 + w].reshape(-1)
-        self.accuracy = self.n * np.finfo(float).eps * cond
+        self.accuracy = self.n * np.finfo(float).eps
         return T[:nb].reshape(-1)
-
-
-def _scaled_rcond(a: np.ndarray) -> float:
-    """Reciprocal 1-norm condition number of ``a`` after row and column equilibration (LAPACK dgeequ,
-    dgecon): the scale-invariant measure that governs partial-pivoting LU's componentwise accuracy
-    (a pivot block's rows differ in scale by the local Maxwellian's weights, which do not cost digits)."""
-    r, c, _, _, _, info = sla.lapack.dgeequ(a)
-    if info != 0:
-        return 0.0
-    scaled = (r[:, None] * a) * c[None, :]
-    lu, _, info = sla.lapack.dgetrf(scaled)
-    if info != 0:
-        return 0.0
-    anorm = float(np.max(np.abs(scaled).sum(axis=0)))
-    rcond, _ = sla.lapack.dgecon(lu, anorm, norm="1")
-    return float(rcond)
 
 
 def gth_solver(rates, exits, block: int = 1):
