@@ -174,16 +174,18 @@ def vt_small_parameter(exponent, h_a, h_b, mass):
 VT_SEL_SHARP, VT_SEL_FLAT, VT_SEL_HB, VT_SEL_DL = 4.0, 1.0, 1.0, 1.0
 
 
-def vt_selection_problems(exponent: float, mass: float, from_min: int, dt: float | None = None):
-    """``(momentum, sgd)`` escape problems from the sharp (``from_min=0``) or the flat (1) well of the
-    varying-temperature selection landscape, at SGD exponent ``exponent`` (equal for both wells)."""
+def vt_selection_problems(exponent: float, mass: float, from_min: int, model: str = "momentum",
+                          dt: float | None = None):
+    """``(underdamped, sgd)`` escape problems from the sharp (``from_min=0``) or the flat (1) well of the
+    varying-temperature selection landscape, at SGD exponent ``exponent`` (equal for both wells); the
+    underdamped model as in :func:`varying_temperature_problems`."""
     s_sharp = VT_SEL_HB / (VT_SEL_SHARP + VT_SEL_HB)
     dl_flat = VT_SEL_DL * VT_SEL_HB * (s_sharp / VT_SEL_SHARP + (1 - s_sharp) / VT_SEL_HB)  # equal E_SGD
     land = sim.PiecewiseQuadraticWells(VT_SEL_SHARP, VT_SEL_HB, VT_SEL_DL, h_a2=VT_SEL_FLAT, barrier2=dl_flat)
-    lr = mass * (1 - BETA1)
+    lr = mass * (1 - BETA1) if model == "momentum" else mass * BETA0
+    dyn = sim.MomentumSDE(lr, BETA1, beta3=1 - BETA1, dt=dt) if model == "momentum" else sim.AdaiSDE(lr, BETA0, dt=dt)
     noise = sim.HessianNoise(exponent / float(theory.ddt.sgd_exponent(VT_SEL_SHARP, -VT_SEL_HB, VT_SEL_DL, lr, 1.0)))
-    return (escape_problem(land, noise, sim.MomentumSDE(lr, BETA1, beta3=1 - BETA1, dt=dt), from_min),
-            escape_problem(land, noise, sim.SGDLangevin(lr, dt=None), from_min))
+    return (escape_problem(land, noise, dyn, from_min), escape_problem(land, noise, sim.SGDLangevin(lr, dt=None), from_min))
 
 
 # -- minima selection -------------------------------------------------------------------------------
