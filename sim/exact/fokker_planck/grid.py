@@ -758,12 +758,12 @@ def _grid_mfpt_result(grid, codes, T: np.ndarray, wall_value_zero: bool = True,
     return GridMFPTResult(grid=grid, T=T, interpolator=interp, solve_accuracy=solve_accuracy)
 
 
-def _solve_backward(A: sp.csr_matrix, exits: np.ndarray, what: str, block: int = 1) -> tuple[np.ndarray, float]:
-    r"""Solve :math:`A^{\top} T = -1` (the discrete :math:`\mathcal{L}^\dagger T = -1`) by the subtraction-free
-    elimination of :mod:`.elimination`; return ``T`` and its stated relative accuracy (warns naming the
-    cause when that exceeds :data:`.elimination.SOLVE_TOLERANCE`)."""
-    gth = gth_solver(A.T, exits, block)
-    ones = np.ones(A.shape[0])
+def _solve_backward(rates: sp.csr_matrix, exits: np.ndarray, what: str, block: int = 1) -> tuple[np.ndarray, float]:
+    r"""Solve :math:`Q T = -1` (the discrete :math:`\mathcal{L}^\dagger T = -1`; ``rates`` = :math:`Q = A^\top`)
+    by the subtraction-free elimination of :mod:`.elimination`; return ``T`` and its stated relative
+    accuracy (warns naming the cause when that exceeds :data:`.elimination.SOLVE_TOLERANCE`)."""
+    gth = gth_solver(rates, exits, block)
+    ones = np.ones(rates.shape[0])
     T = gth.solve(ones)
     if not np.all(np.isfinite(T)):
         raise OverflowError(f"{what}: the mean first-passage time overflows a float (barrier too high for "

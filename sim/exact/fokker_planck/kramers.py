@@ -95,7 +95,7 @@ def _theta_cell_average(diffusion, breakpoints, h: float):
 
 
 def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boundaries=("reflecting", "absorbing"),
-                      theta_scheme: str = "upwind3", _with_exits: bool = False, breakpoints=()):
+                      theta_scheme: str = "upwind3", with_exits: bool = False, breakpoints=()):
     r"""Forward operator of the Kramers equation on a phase-space grid :math:`(\theta, r)`.
 
     The SDE is :math:`\mathrm{d}\theta = r\,\mathrm{d}t`,
@@ -128,6 +128,8 @@ def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boun
         Axis 0 is :math:`\theta`, axis 1 is :math:`r` (usually symmetric, :math:`[-r_{\max}, r_{\max}]`).
     theta_boundaries : pair of {"reflecting", "absorbing", "periodic"}
     theta_scheme : {"upwind3", "upwind2", "upwind"}
+    with_exits : bool
+        Also return the absorption rates through the wall, ``(A, exits)`` (the chain of :mod:`.elimination`).
     breakpoints : sequence of float, optional
         :math:`\theta` positions where :math:`D` jumps (junctions of the piecewise wells with Hessian
         noise): the cells that contain one use the cell mean of :math:`D` (:func:`_theta_cell_average`).
@@ -146,7 +148,7 @@ def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boun
         raise ValueError("diffusion must be strictly positive on the theta grid (add a floor)")
     kappa = THETA_SCHEMES[theta_scheme]
     return _assemble(grid, codes, coeffs, ito=True, transport_kappa=None if kappa is None else {0: kappa},
-                     with_exits=_with_exits)
+                     with_exits=with_exits)
 
 
 def evolve_phase_space_density(force, diffusion, mass, friction, grid: Grid2D, p0, times, *, dt: float,
@@ -214,9 +216,9 @@ def mean_first_passage_time_underdamped(force, diffusion, mass, friction, theta_
     r_max = _check_positive("r_max", r_max)
     grid = Grid2D((th.lo, -r_max), (th.hi, r_max), (n_theta, n_r))
     A, exits = kramers_generator(force, diffusion, mass, friction, grid, theta_boundaries, theta_scheme,
-                                 _with_exits=True, breakpoints=breakpoints)
+                                 with_exits=True, breakpoints=breakpoints)
     codes = _bc_codes((tuple(theta_boundaries), ("reflecting", "reflecting")), grid)
-    T, accuracy = _solve_backward(A, exits, "mean_first_passage_time_underdamped", block=n_r)
+    T, accuracy = _solve_backward(A.T.tocsr(), exits, "mean_first_passage_time_underdamped", block=n_r)
     if np.min(T) < 0:
         warnings.warn(f"mean_first_passage_time_underdamped: the discrete MFPT is negative somewhere (min "
                       f"{np.min(T):.3g}): the grid ({n_theta} x {n_r}) does not resolve the wells at this barrier "

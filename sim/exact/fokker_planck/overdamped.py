@@ -59,6 +59,7 @@ __all__ = [
     "CONVENTIONS",
     "check_convention",
     "assemble_generator",
+    "backward_chain",
     "evolve_density",
     "stationary_density",
     "escape_rate",
@@ -121,6 +122,18 @@ def assemble_generator(drift: Callable, diffusion: Callable, grid, boundaries, c
     ito = check_convention(convention)
     codes = _bc_codes(boundaries, grid)
     return _assemble(grid, codes, _coefficients(drift, diffusion, grid, convention, breakpoints), ito)
+
+
+def backward_chain(drift, diffusion, grid, boundaries, convention: str = "ito", *, breakpoints=()):
+    r"""The Markov chain on the cells that the backward solvers eliminate: ``(rates, exits)`` with
+    ``rates`` the generator :math:`A^\top` (only its off-diagonal entries are used: the diagonal is implied,
+    :math:`q_{ii} = -\sum_{j\ne i}q_{ij} - \kappa_i`) and ``exits`` the absorption rates :math:`\kappa`
+    through the walls (:mod:`.elimination`).  Arguments as in :func:`assemble_generator`."""
+    _check_grid(grid)
+    codes = _bc_codes(boundaries, grid)
+    A, exits = _assemble(grid, codes, _coefficients(drift, diffusion, grid, convention, breakpoints),
+                         check_convention(convention), with_exits=True)
+    return A.T.tocsr(), exits
 
 
 def evolve_density(drift, diffusion, grid, boundaries, p0, times, *, dt: float, method: str = "tr-bdf2",
@@ -205,7 +218,7 @@ class EscapeRateResult:
     error: float = 0.0
 
 
-def _principal_mode(A: sp.csr_matrix, exits: np.ndarray, grid, max_iter: int = 500) -> EscapeRateResult:
+def _principal_mode(rates: sp.csr_matrix, exits: np.ndarray, grid, max_iter: int = 500) -> EscapeRateResult:
     r"""Inverse iteration :math:`P_{k+1} = (-A)^{-1}P_k` with the subtraction-free factorisation of
     :mod:`.elimination` (the transposed solve of the backward generator :math:`A^\top`).
 
@@ -214,8 +227,8 @@ def _principal_mode(A: sp.csr_matrix, exits: np.ndarray, grid, max_iter: int = 5
     :math:`\lambda_0 = \sum P_k / \sum P_{k+1}`.  The iteration contracts by :math:`\lambda_0/\lambda_1`
     per step (tiny behind a barrier); it stops when the rate changes by less than the solve's accuracy.
     """
-    gth = BandedGTH(A.T, exits)
-    p = np.full(A.shape[0], 1.0 / A.shape[0])
+    gth = BandedGTH(rates, exits)
+    p = np.full(rates.shape[0], 1.0 / rates.shape[0])
     rate, change = np.inf, np.inf
     for _ in range(max_iter):
         q = gth.solve_transposed(p)
@@ -246,9 +259,8 @@ def escape_rate(drift, diffusion, grid, boundaries, convention: str = "ito", *, 
     codes = _bc_codes(boundaries, grid)
     if not any(_ABSORBING in c for c in codes):
         raise ValueError("escape_rate: at least one boundary side must be 'absorbing'")
-    A, exits = _assemble(grid, codes, _coefficients(drift, diffusion, grid, convention, breakpoints),
-                         check_convention(convention), with_exits=True)
-    return _principal_mode(A, exits, grid)
+    rates, exits = backward_chain(drift, diffusion, grid, boundaries, convention, breakpoints=breakpoints)
+    return _principal_mode(rates, exits, grid)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -279,7 +291,6 @@ def mean_first_passage_time_backward(drift, diffusion, grid, boundaries, convent
     codes = _bc_codes(boundaries, grid)
     if not any(_ABSORBING in c for c in codes):
         raise ValueError("mean_first_passage_time_backward: at least one boundary side must be 'absorbing'")
-    A, exits = _assemble(grid, codes, _coefficients(drift, diffusion, grid, convention, breakpoints),
-                         check_convention(convention), with_exits=True)
-    T, accuracy = _solve_backward(A, exits, "mean_first_passage_time_backward", block=grid.shape[-1])
+    rates, exits = backward_chain(drift, diffusion, grid, boundaries, convention, breakpoints=breakpoints)
+    T, accuracy = _solve_backward(rates, exits, "mean_first_passage_time_backward", block=grid.shape[-1])
     return _grid_mfpt_result(grid, codes, T.reshape(grid.shape), solve_accuracy=accuracy)
