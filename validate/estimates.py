@@ -22,7 +22,7 @@ __all__ = ["moment_records", "eigen_variances", "scheme_bias_estimate", "sde_vs_
            "tau_record", "em_bias", "slope_record", "discrete_gap_record", "order_record", "ORDER_ALLOWANCE",
            "Z95", "clear_cache", "drift_fit", "drift_case", "drift_records", "drift_figure",
            "model_sde_records", "axis_closed_records", "discrete_vs_quasistatic_record", "rotated_finding_records",
-           "vt_exact_ratio", "vt_grid", "exponent_factor_records", "exponent_factor_figure", "vt_mc_records",
+           "vt_exact_ratio", "vt_grid", "exponent_factor_records", "exponent_factor_check", "exponent_factor_figure", "vt_mc_records",
            "theory_ratio"]
 
 Z95 = 1.959963984540054
@@ -522,6 +522,14 @@ def exponent_factor_records(rid, settings, model, label):
             recs.append(rec)
             rows.append((h_a, h_b, mass, exps, ratios, errs, pred, b))
     return recs, rows
+
+
+def exponent_factor_check(rid, settings, model, label):
+    """The records of :func:`exponent_factor_records` with their figure attached to the first."""
+    recs, rows = exponent_factor_records(rid, settings, model, label)
+    recs[0].figure = exponent_factor_figure(rows, settings, f"{rid}_varying_temperature",
+                                            f"{label} / SGD with H_a ≠ |H_b| (Hessian noise)")
+    return recs
 
 
 def exponent_factor_figure(rows, settings, name, title):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from optdyn import theory
 
 from .. import problems as P
-from ..estimates import (exponent_factor_figure, exponent_factor_records, kramers, kramers_ratio_records, mc_rate,
+from ..estimates import (exponent_factor_check, kramers, kramers_ratio_records, mc_rate,
                          tau_record, vt_mc_records)
 from ..records import CheckRecord
 from ..registry import CLOSED_VS_EXACT, SIM_VS_EXACT, check
@@ -63,10 +63,7 @@ def check_varying_temperature_exponent(settings) -> list[CheckRecord]:
     """Proposition 4 when the Hessian-noise temperature varies along the path (H_a ≠ |H_b|): the measured
     exponent factor of the 1-D Adai SDE (1−β₁ = β₀ in one dimension, so the Kramers model with that mass is
     exact) against SGD, over E and M = η/β₀ (docs/theory.md §5)."""
-    recs, rows = exponent_factor_records(RESULT, settings, "adai", "Adai")
-    recs[0].figure = exponent_factor_figure(rows, settings, "prop4_varying_temperature",
-                                            "Proposition 4 with H_a ≠ |H_b| (Hessian noise): Adai / SGD")
-    return recs
+    return exponent_factor_check(RESULT, settings, "adai", "Adai")
 
 
 @check(RESULT, kind=SIM_VS_EXACT, problems=("vt-wells",), paths=(400, 4000))

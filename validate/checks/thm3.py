@@ -23,7 +23,7 @@ from optdyn import sim
 from optdyn import theory
 
 from .. import problems as P
-from ..estimates import (discrete_gap_record, em_bias, exact_1d, exponent_factor_figure, exponent_factor_records,
+from ..estimates import (discrete_gap_record, em_bias, exact_1d, exponent_factor_check,
                          kramers, kramers_ratio_records, log_se, mc_rate, monitoring_shift, tau_record, vt_mc_records)
 from ..records import CheckRecord
 from ..registry import CLOSED_VS_EXACT, DISCRETE_VS_SDE, SIM_VS_EXACT, check
@@ -118,10 +118,7 @@ def check_varying_temperature_exponent(settings) -> list[CheckRecord]:
     """Theorem 3 when the Hessian-noise temperature varies along the path (H_a ≠ |H_b|): the measured
     exponent factor of the EMA Momentum SDE against SGD (exact Kramers over exact quadrature) over E and
     M = η/(1−β₁), with its validity regime (docs/theory.md §5)."""
-    recs, rows = exponent_factor_records(RESULT, settings, "momentum", "Momentum (EMA)")
-    recs[0].figure = exponent_factor_figure(rows, settings, "thm3_varying_temperature",
-                                            "Theorem 3 with H_a ≠ |H_b| (Hessian noise): Momentum / SGD")
-    return recs
+    return exponent_factor_check(RESULT, settings, "momentum", "Momentum (EMA)")
 
 
 @check(RESULT, kind=SIM_VS_EXACT, problems=("vt-wells",), paths=(600, 4000))
