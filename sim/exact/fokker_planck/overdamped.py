@@ -227,7 +227,9 @@ def _principal_mode(rates: sp.csr_matrix, exits: np.ndarray, grid, max_iter: int
     :math:`\lambda_0 = \sum P_k / \sum P_{k+1}`.  The iteration contracts by :math:`\lambda_0/\lambda_1`
     per step (tiny behind a barrier); it stops when the rate changes by less than the solve's accuracy.
     """
-    gth = BandedGTH(rates, exits)
+    gth = BandedGTH(rates, exits) if _is_m_matrix(rates) else None
+    if gth is None:  # cross diffusion: negative rates, no transposed subtraction-free solve
+        return _principal_mode_lu(rates, grid)
     p = np.full(rates.shape[0], 1.0 / rates.shape[0])
     rate, change = np.inf, np.inf
     for _ in range(max_iter):
@@ -245,6 +247,30 @@ def _principal_mode(rates: sp.csr_matrix, exits: np.ndarray, grid, max_iter: int
     error = max(change, gth.stated_accuracy())
     warn_if_inaccurate(error, "escape_rate")
     return EscapeRateResult(rate=rate, density=(p / grid.cell_volume).reshape(grid.shape), error=error)
+
+
+def _is_m_matrix(rates) -> bool:
+    coo = sp.coo_matrix(rates)
+    return bool(np.all(coo.data[coo.row != coo.col] >= 0))
+
+
+def _principal_mode_lu(rates, grid) -> EscapeRateResult:
+    """Shift-invert ``eigs`` (sparse LU) for generators with negative rates (2-D cross diffusion).  Its
+    accuracy is not certified: the rounding of the LU is :math:`\sim\epsilon` against a rate
+    :math:`\sim e^{-E}`; the stated error is :math:`\epsilon\,\max|q_{ii}|/\lambda_0`, and a
+    :class:`ConditioningWarning` is raised when it exceeds the tolerance (high barriers)."""
+    A = rates.T.tocsc()
+    vals, vecs = spla.eigs(A, k=1, sigma=0.0, which="LM")
+    lam, vec = vals[0], vecs[:, 0]
+    if abs(lam.imag) > 1e-8 * max(abs(lam.real), 1e-300):
+        raise RuntimeError(f"principal eigenvalue is not real: {lam}")
+    rate = float(-lam.real)
+    scale = float(np.max(np.abs(rates).sum(axis=1)))
+    error = np.finfo(float).eps * scale / rate if rate > 0 else np.inf
+    warn_if_inaccurate(error, "escape_rate (cross diffusion: sparse LU)")
+    vec = vec.real
+    vec = vec / (vec.sum() * grid.cell_volume)
+    return EscapeRateResult(rate=rate, density=vec.reshape(grid.shape), error=float(error))
 
 
 def escape_rate(drift, diffusion, grid, boundaries, convention: str = "ito", *, breakpoints=()) -> EscapeRateResult:
