@@ -11,7 +11,7 @@ from optdyn import theory
 
 from .. import problems as P
 from ..estimates import log_se, mc_rate
-from ..figures import plt, save
+from ..figures import save, style
 from ..records import FINDING, PASS, CheckRecord
 from ..registry import SELECTION, check
 from ..stats import Z_SIGMA
@@ -111,16 +111,25 @@ def check_minima_selection(settings) -> list[CheckRecord]:
         if rec.verdict != PASS:
             rec.verdict = FINDING
         recs.append(rec)
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = style.subplots(width=8.5)
     xs = np.arange(len(rows))
-    ax.bar(xs - 0.2, [r[1] for r in rows], 0.4, yerr=[Z_SIGMA * r[2] for r in rows], label="measured (±4 SE)")
-    ax.bar(xs + 0.2, [r[3] for r in rows], 0.4, label="theory (Itô prefactor)", alpha=0.7)
-    ax.plot(xs + 0.2, [r[4] for r in rows], "k_", ms=20, label="theory (paper prefactor)")
-    ax.axhline(0.5, color="gray", lw=0.8, ls="--")
+    ax.bar(xs, [r[1] for r in rows], 0.55, color=[style.color(r[0]) for r in rows], alpha=0.75,
+           label="measured (real optimizer)")
+    ax.errorbar(xs, [r[1] for r in rows], yerr=[Z_SIGMA * r[2] for r in rows], fmt="none", ecolor="black",
+                capsize=4, elinewidth=1.2, zorder=3, label="±4 SE")
+    ax.plot(xs, [r[3] for r in rows], "D", color=style.THEORY, mfc="white", ms=7, zorder=4,
+            label="theory (Itô prefactor)")
+    ax.plot(xs, [r[4] for r in rows], "_", color=style.THEORY, ms=22, mew=2, zorder=4,
+            label="theory (paper prefactor)")
+    ax.axhline(0.5, color="gray", lw=0.8, ls="--", label="no preference (0.5)")
     ax.set_xticks(xs, [r[0] for r in rows])
+    ax.set_xlabel("optimizer")
     ax.set_ylabel("long-run fraction in the flat well")
-    ax.set_title(f"Flat (H={SEL_FLAT:g}, ΔL={SEL_DL:g}) vs sharp (H={SEL_SHARP:g}, ΔL={SEL_DL_SHARP:g}) well", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, 1.05)
+    style.title(ax, "Minima selection: which well does each optimizer prefer?",
+                subtitle=f"flat well H = {SEL_FLAT:g}, ΔL = {SEL_DL:g} · sharp well H = {SEL_SHARP:g}, "
+                         f"ΔL = {SEL_DL_SHARP:g} · {n_sgd} paths (Adam-type: {n_adam}) per well")
+    style.legend(ax)
     figure = save(fig, settings, "minima_selection")
     recs[0].figure = figure
     recs[0].details["selection_table"] = [dict(zip(("optimizer", "p_flat", "p_flat_se", "p_flat_pred_ito",
