@@ -542,17 +542,18 @@ def exponent_factor_check(rid, settings, model, label):
 
 
 def exponent_factor_figure(rows, settings, name, title):
-    """log(τ/τ_SGD) against E per (pair, M), with the theory's constant ratio dashed."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+    """τ/τ_SGD against E per (pair, M) with the solver's stated errors as bars, the theory's constant
+    ratio dashed in the same colour (:mod:`validate.style`)."""
+    fig, ax = style.subplots()
     for h_a, h_b, mass, exps, ratios, errs, pred, b in rows:
-        line = ax.errorbar(exps, ratios, yerr=ratios * errs, fmt="o-",
+        line = ax.errorbar(exps, ratios, yerr=ratios * errs, fmt="o-", mfc="white", capsize=3,
                            label=f"H_a={h_a:g}, |H_b|={h_b:g}, M={mass:g}: slope {b:+.3f}")
         ax.axhline(pred, ls="--", lw=0.8, color=line[0].get_color())
-    ax.set_yscale("log")
+    style.log_axes(ax, x=False, y=True)
     ax.set_xlabel("E_SGD")
     ax.set_ylabel("τ / τ_SGD (exact; dashed: theory)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7)
+    style.title(ax, title, subtitle="exact Kramers over exact quadrature; bars: the solver's stated error")
+    style.legend(ax)
     return save(fig, settings, name)
 
 
