@@ -434,6 +434,9 @@ class EscapeStatistics:
         if self.exponentiality is not None:
             lines.append(f"exponential law: KS distance {self.exponentiality.statistic:.3g}, "
                          f"bootstrap p = {self.exponentiality.pvalue:.3g}")
+        if self.transient is not None:
+            lines.append(f"escapes within the initial transient (first {self.transient / self.lr:.6g} iterations): "
+                         f"{100 * self.transient_fraction:.3g}%")
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 

@@ -63,7 +63,7 @@ __all__ = ["SymbolicLandscape", "SymbolicFunctions", "parse_formula", "FUNCTIONS
 FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "asin", "acos", "atan",
              "asinh", "acosh", "atanh", "abs", "sign")
 _ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh", "arccosh": "acosh",
-            "arctanh": "atanh"}
+            "arctanh": "atanh", "Abs": "abs"}  # (Abs: SymPy's printed name, so describe()'s formula parses)
 _MAX_FORMULA = 20_000  # characters
 _MAX_POWER = 1000.0  # |exponent| of a power of two numbers (SymPy would evaluate it exactly)
 

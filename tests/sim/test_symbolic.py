@@ -318,3 +318,13 @@ def test_pickle_round_trip_rebuilds_functions():
     g = np.empty(2)
     back.numba_functions().gradient(x[0], back.params, g)
     _close(g, sym.gradient(x[0]))
+
+
+def test_described_formula_rebuilds_the_landscape():
+    """``describe()`` (stored in result metadata, read by sweep configs) is enough to rebuild it."""
+    land = sim.SymbolicLandscape("s*abs(x) + cosh(y) - atan(x*y)/3", ("x", "y"), {"s": 2.0})
+    d = land.describe()
+    again = sim.SymbolicLandscape(d["formula"], d["coords"], d["params"])
+    x = _points(land, 10)
+    np.testing.assert_array_equal(again.gradient(x), land.gradient(x))
+    assert again.numba_functions() is land.numba_functions()
