@@ -25,12 +25,12 @@ __all__ = [
     "exact_scheme_state_moments", "exact_sde_state_moments",
 ]
 from .landscapes import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell,
-                    StyblinskiTang, WellsLandscapeBase)
+                    StyblinskiTang, SymbolicLandscape, WellsLandscapeBase)
 
 from . import escape, exact, schedules  # noqa: E402  (escape-time statistics: sim.escape.*; exact solvers)
-
 from .landscapes import LinearSlope, WellChain  # noqa: E402
+from .merge import merge  # noqa: E402  (exact merge of runs over adjacent path ranges)
 
-__all__ += ["TwoPointNoise", "UniformNoise", "schedules", "WellChain", "LinearSlope"]
+__all__ += ["TwoPointNoise", "UniformNoise", "schedules", "WellChain", "LinearSlope", "merge"]
 __all__ += ["escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
-            "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell"]
+            "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell", "SymbolicLandscape"]

@@ -65,13 +65,20 @@ class EnsembleResult:
         paths, every ``record_every`` steps (NaN after a path stopped); times in ``trajectory_times``.
     dt, n_steps, t_max : the time step, the number of steps run, the censoring time asked for;
         ``t_end = n_steps·dt <= t_max`` is when the run stopped (docs/theory.md §0: ``t = k·dt``).
-    metadata : dict — seed, backend, precision, versions, the problem's description.
+    metadata : dict — seed, backend, precision, versions, the problem's description; ``partial`` is
+        True when the run was interrupted (``n_paths`` then counts the paths that finished).
     step_times : (n_steps + 1,) or None — :math:`t_k = \sum_{j \le k}\eta_j` when the learning rate
         follows a schedule (:mod:`sim.schedules`; then ``times`` and every time above are on this
         axis, and ``dt`` is the nominal ``lr``); None for a constant step (``t_k = k·dt``).
     loss_mean, loss_sem, grad_norm2_mean, grad_norm2_sem : (n_times,) or None — ensemble mean and
         standard error of :math:`L` and :math:`\|\nabla L\|^2` at the save times
         (``run_ensemble(..., observables=True)``).
+    path_start : int — global index of the first path (the run covered ``path_start … path_start +
+        n_paths - 1``; see ``run_ensemble(path_start=…)``).
+    block_count : (n_blocks, n_steps_saved); block_mean : (n_blocks, n_steps_saved, dim);
+    block_m2 : (n_blocks, n_steps_saved, dim, dim) or None — count, mean and scatter matrix of each
+        reduction block of ``BLOCK`` paths at each distinct save step (sorted), from which ``n_alive``,
+        ``mean`` and ``cov`` were combined; :func:`sim.merge` recombines them exactly.
     """
 
     times: np.ndarray
@@ -94,6 +101,10 @@ class EnsembleResult:
     loss_sem: np.ndarray | None = None
     grad_norm2_mean: np.ndarray | None = None
     grad_norm2_sem: np.ndarray | None = None
+    path_start: int = 0
+    block_count: np.ndarray | None = None
+    block_mean: np.ndarray | None = None
+    block_m2: np.ndarray | None = None
 
     def time_of(self, steps):
         """Continuous time of step indices: ``steps·dt``, or ``step_times[steps]`` with a schedule."""

@@ -108,7 +108,7 @@ def subplots(nrows: int = 1, ncols: int = 1, *, width: float | None = None, heig
     return fig, axes
 
 
-_SYMBOLS = {"lr": "η", "eta": "η", "B": "B", "batch": "B", "n": "n", "dt": "dt", "beta1": "β₁",
+_SYMBOLS = {"lr": "η", "eta": "η", "eta0": "η₀", "B": "B", "batch": "B", "n": "n", "dt": "dt", "beta1": "β₁",
             "beta2": "β₂", "beta3": "β₃", "beta0": "β₀", "T": "T", "seed": "seed", "eps": "ε"}
 
 

@@ -43,8 +43,9 @@ def select(only=None, names=None) -> list[tuple]:
         raise ValueError(f"unknown check name(s) {bad}; known: {', '.join(sorted(known))}")
     if not only and not names:
         return [(s, None) for s in specs]
-    # a check asked for by name or by its own result id runs whole (``--only selection`` runs every part)
-    return [(s, None if s.name in names or s.result in only else tuple(only)) for s in specs
+    # a check asked for by its own result id computes every part it covers (``--only selection``)
+    return [(s, None if s.name in names else tuple(dict.fromkeys(only + (list(s.covers) if s.result in only else []))))
+            for s in specs
             if s.name in names or s.result in only or any(r in only for r in s.covers)]
 
 
