@@ -142,6 +142,52 @@ def adai_wells(exponent: float, lr: float = MOM_LR, kappa: float = 1.0, batch: f
     return escape_problem(land, sim.HessianNoise(b), sim.AdaiSDE(lr, BETA0, dt=dt))
 
 
+# -- temperature varying along the path (Theorem 3 / Proposition 4 with H_a != |H_b|) ---------------
+#: (H_a, |H_b|) pairs of the varying-temperature checks: hot well / cold saddle and the reverse.
+VT_PAIRS = ((4.0, 1.0), (1.0, 4.0))
+
+
+def varying_temperature_problems(exponent: float, h_a: float, h_b: float, mass: float, model: str = "momentum",
+                                 dt: float | None = None, sgd_dt: float | None = None):
+    r"""``(underdamped, sgd)``: the same 1-D wells (H_a, |H_b|, ΔL = 1) with Hessian noise at E_SGD =
+    ``exponent``, once with the EMA momentum model of mass :math:`M` = ``mass`` (``"momentum"``:
+    MomentumSDE with β₁ = 0.9, :math:`\eta = M(1-\beta_1)`; ``"adai"``: the 1-D AdaiSDE, whose inertia is
+    :math:`1-\beta_1 = \beta_0` everywhere in one dimension, :math:`\eta = M\beta_0`) and once with the SGD
+    SDE at the same η and B (E_SGD is the momentum models' exponent in the EMA form).  With
+    :math:`H_a \ne |H_b|` the Hessian-noise temperature jumps at the junctions."""
+    land = wells(h_a, h_b=h_b)
+    lr = mass * (1 - BETA1) if model == "momentum" else mass * BETA0
+    dyn = sim.MomentumSDE(lr, BETA1, beta3=1 - BETA1, dt=dt) if model == "momentum" else sim.AdaiSDE(lr, BETA0, dt=dt)
+    noise = sim.HessianNoise(sgd_batch(lr, exponent, land))
+    return escape_problem(land, noise, dyn), escape_problem(land, noise, sim.SGDLangevin(lr, dt=sgd_dt))
+
+
+def vt_small_parameter(exponent, h_a, h_b, mass):
+    r"""The small parameter of the varying-temperature correction, :math:`E\,M|H_b|\,|1 - D_b/D_a|` with
+    :math:`D_b/D_a = |H_b|/H_a` (Hessian noise)."""
+    return exponent * mass * h_b * abs(1 - h_b / h_a)
+
+
+#: Selection with a varying temperature: sharp well (H=4) and flat well (H=1) behind one saddle |H_b| = 1,
+#: barriers chosen so that SGD's exponents are equal (ΔL_flat = 0.85 ΔL_sharp): SGD is indifferent to
+#: leading order, and any exponent Momentum gains or loses shows as a preference.
+VT_SEL_SHARP, VT_SEL_FLAT, VT_SEL_HB, VT_SEL_DL = 4.0, 1.0, 1.0, 1.0
+
+
+def vt_selection_problems(exponent: float, mass: float, from_min: int, model: str = "momentum",
+                          dt: float | None = None):
+    """``(underdamped, sgd)`` escape problems from the sharp (``from_min=0``) or the flat (1) well of the
+    varying-temperature selection landscape, at SGD exponent ``exponent`` (equal for both wells); the
+    underdamped model as in :func:`varying_temperature_problems`."""
+    s_sharp = VT_SEL_HB / (VT_SEL_SHARP + VT_SEL_HB)
+    dl_flat = VT_SEL_DL * VT_SEL_HB * (s_sharp / VT_SEL_SHARP + (1 - s_sharp) / VT_SEL_HB)  # equal E_SGD
+    land = sim.PiecewiseQuadraticWells(VT_SEL_SHARP, VT_SEL_HB, VT_SEL_DL, h_a2=VT_SEL_FLAT, barrier2=dl_flat)
+    lr = mass * (1 - BETA1) if model == "momentum" else mass * BETA0
+    dyn = sim.MomentumSDE(lr, BETA1, beta3=1 - BETA1, dt=dt) if model == "momentum" else sim.AdaiSDE(lr, BETA0, dt=dt)
+    noise = sim.HessianNoise(exponent / float(theory.ddt.sgd_exponent(VT_SEL_SHARP, -VT_SEL_HB, VT_SEL_DL, lr, 1.0)))
+    return (escape_problem(land, noise, dyn, from_min), escape_problem(land, noise, sim.SGDLangevin(lr, dt=None), from_min))
+
+
 # -- minima selection -------------------------------------------------------------------------------
 SEL_FLAT, SEL_SHARP, SEL_HB, SEL_DL, SEL_DL_SHARP = 1.0, 4.0, 4.0, 1.0, 2.5
 SEL_SGD_LR, SEL_ADAM_LR = 0.02, 0.1
@@ -246,6 +292,8 @@ PROBLEMS = {
     "box-exits": "1-D and 2-D (rotated) quadratic wells, box exits (backward Kolmogorov)",
     "unit-wells": "1-D piecewise-quadratic wells H_a=|H_b|=κ, ΔL=1, minimum → next minimum",
     "asymmetric-wells": "1-D piecewise-quadratic wells with H_a ≠ |H_b| (exact solvers only)",
+    "vt-wells": "1-D piecewise-quadratic wells H_a = 4|H_b| and |H_b|/4 with Hessian noise (temperature jumps at the junctions)",
+    "vt-flat-sharp": "sharp (H=4) and flat (H=1) well behind one saddle |H_b|=1, equal SGD exponents",
     "spectator-wells": f"2-D wells with a spectator of curvature {SPECTATOR:g}κ (Adai: v_e/v̄ = 0.5 on the path)",
     "well-chain": f"{CHAIN_DIM}-D chain of smooth double wells (coupling {CHAIN_COUPLING:g} and 0), Rademacher noise ±{CHAIN_NOISE:g}, η_t = {CHAIN_ETA0:g}/√t",
     "adai-skewed": f"L = ½θ₁² on R², ξ₁ = {SKEW_VALUE:g} w.p. {SKEW_P:g} (mean 0), ξ₂ = ±{SKEW_FLAT:g}, η_t = 0.1/√t",

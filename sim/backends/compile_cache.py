@@ -228,28 +228,6 @@ class _ContentKeyedCache(caching.FunctionCache):
         return (sig, codegen.magic_tuple(), self._key)
 
 
-def _process_unique_symbol_ids() -> None:
-    """Start numba's function-id counter at a random 40-bit offset in this process.
-
-    numba names every compiled function ``qualname$uid`` (also in the machine code) with ``uid`` from a
-    per-process counter that starts at 1.  Two kernels compiled in different processes therefore carry
-    the *same* symbol names for different code (e.g. the block function with and without an exit
-    test); when one process loads both from the disk cache, the second library links against the
-    first one's functions and runs the wrong kernel (measured: exits never detected, or every path
-    "diverged").  A random start makes the ids of different processes disjoint (two processes'
-    ranges of ~10⁴ ids overlap with probability ~10⁻⁸)."""
-    import itertools
-
-    from numba.core import bytecode
-
-    start = int.from_bytes(os.urandom(5), "little") << 8
-    bytecode.FunctionIdentity._unique_ids = itertools.count(start + 1)
-
-
-if _enabled():
-    _process_unique_symbol_ids()
-
-
 def enable_disk_cache(dispatcher: Dispatcher) -> bool:
     """Give ``dispatcher`` the content-keyed disk cache; returns whether it is cached.
 

@@ -94,10 +94,19 @@ def _adai_update(x, aux, g, c, dp):
     else:
         for i in range(n):
             g[i] += wd * x[i]
-    bc2 = c[C.bc2]
+    adai_moments_step(x, aux, g, g, c[C.bc2], lr, beta0, beta2, eps)
+
+
+@jit(inline=True)
+def adai_moments_step(x, aux, g, g_v, bc2, lr, beta0, beta2, eps):
+    r"""Adai's step after the gradient: :math:`v` from ``g_v``, the inertia from :math:`\hat v`, then
+    :math:`m` and :math:`P` from ``g`` and the bias-corrected step of ``x`` (``aux = (m, v, P)``).
+    Released Adai passes its gradient twice; :class:`~sim.dynamics.adai_independent.AdaiIndependent`
+    an independent sample as ``g_v``."""
+    n = x.shape[0]
     v_sum = 0.0
     for i in range(n):
-        aux[n + i] = beta2 * aux[n + i] + (1.0 - beta2) * g[i] * g[i]
+        aux[n + i] = beta2 * aux[n + i] + (1.0 - beta2) * g_v[i] * g_v[i]
         v_sum += aux[n + i] / bc2
     v_bar = v_sum / n
     for i in range(n):

@@ -22,7 +22,8 @@ import numpy as np
 
 from .. import _xp
 from .._jit import jit
-from .adai import C, P, AdaiSDE, _adai_step_coefficients, _beta0, _eps, adai_inertia, numpy_adai_inertia
+from .adai import (C, P, AdaiSDE, _adai_step_coefficients, _beta0, _eps, adai_moments_step,
+                   numpy_adai_inertia)
 from .base import (DiscreteOptimizerBase, beta, bias_correction, log_beta, make_stochastic_gradient,
                    numpy_stochastic_gradient)
 from .. import _validation as V
@@ -41,19 +42,7 @@ def _make_independent_step(gradient_fn, noise_fn):
         gp = w[:n]
         sg(x, z[:n], lp, nzp, g, xi, w[n:])
         sg(x, z[n:], lp, nzp, gp, xi, w[n:])
-        lr, beta0, beta2, eps = dp[P.lr], dp[P.beta0], dp[P.beta2], dp[P.eps]
-        bc2 = c[C.bc2]
-        v_sum = 0.0
-        for i in range(n):
-            aux[n + i] = beta2 * aux[n + i] + (1.0 - beta2) * gp[i] * gp[i]
-            v_sum += aux[n + i] / bc2
-        v_bar = v_sum / n
-        for i in range(n):
-            ratio = (aux[n + i] / bc2) / v_bar if v_bar > 0.0 else 1.0
-            b1 = adai_inertia(ratio, beta0, eps)
-            aux[i] = b1 * aux[i] + (1.0 - b1) * g[i]
-            aux[2 * n + i] *= b1
-            x[i] -= lr * aux[i] / (1.0 - aux[2 * n + i])
+        adai_moments_step(x, aux, g, gp, c[C.bc2], dp[P.lr], dp[P.beta0], dp[P.beta2], dp[P.eps])
 
     return step
 

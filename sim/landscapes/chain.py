@@ -34,14 +34,21 @@ def _phi2(x):
 
 
 @jit(inline=True)
+def _neighbour_tanh(x, i):
+    """:math:`\tanh\theta_{i-1} + \tanh\theta_{i+1}` (missing neighbours count 0)."""
+    t = 0.0
+    if i > 0:
+        t += np.tanh(x[i - 1])
+    if i < x.shape[0] - 1:
+        t += np.tanh(x[i + 1])
+    return t
+
+
+@jit(inline=True)
 def _chain_gradient(x, p, out):
     n, kappa = x.shape[0], p[0]
     for i in range(n):
-        t_nb = 0.0
-        if i > 0:
-            t_nb += np.tanh(x[i - 1])
-        if i < n - 1:
-            t_nb += np.tanh(x[i + 1])
+        t_nb = _neighbour_tanh(x, i)
         th = np.tanh(x[i])
         out[i] = _phi1(x[i]) + kappa * (1.0 - th * th) * t_nb
 
@@ -53,11 +60,7 @@ def _chain_hessian(x, p, out):
         for j in range(n):
             out[i, j] = 0.0
     for i in range(n):
-        t_nb = 0.0
-        if i > 0:
-            t_nb += np.tanh(x[i - 1])
-        if i < n - 1:
-            t_nb += np.tanh(x[i + 1])
+        t_nb = _neighbour_tanh(x, i)
         th = np.tanh(x[i])
         out[i, i] = _phi2(x[i]) - 2.0 * kappa * th * (1.0 - th * th) * t_nb
         if i < n - 1:

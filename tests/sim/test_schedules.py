@@ -185,6 +185,7 @@ np.save(sys.argv[1], np.array(out))
 """
 
 
+@pytest.mark.slow  # three subprocesses, each compiling kernels (~30 s on a free machine)
 def test_two_cached_kernels_in_one_process(tmp_path):
     """Two kernels compiled in *separate* processes and then loaded from the disk cache into one
     process give their own numbers (numba names a function by qualified name and a per-process
