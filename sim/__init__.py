@@ -26,7 +26,7 @@ __all__ = [
 from .landscapes import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell,
                     StyblinskiTang, WellsLandscapeBase)
 
-from . import escape, exact  # noqa: E402  (escape-time statistics: sim.escape.*; exact solvers)
+from . import escape, exact, rare  # noqa: E402  (escape-time statistics: sim.escape.*; exact solvers; rare events)
 
-__all__ += ["escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
+__all__ += ["escape", "exact", "rare", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
             "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell"]
