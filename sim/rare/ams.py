@@ -207,11 +207,11 @@ class _NumbaPrograms:
         status = np.full(n, RUNNING, np.int64)
         ent_k = np.full((n, capacity), -1, np.int64)
         ent_state = np.full((n, capacity, dim + n_aux), np.nan)
-        n_ent, exit_k = np.zeros(n, np.int64), np.full(n, -1, np.int64)
-        self.direct_kernel(x, aux, k, seed_states(seed, first_id, n), self._scratch(n), np.ones(n, np.int64), steps,
-                           status, *self.params, float(z_a), float(z_s), np.int64(k_burn), np.int64(max_steps),
-                           ent_k, ent_state, n_ent, exit_k)
-        return status, ent_k, ent_state, n_ent, exit_k, k
+        n_ent = np.zeros(n, np.int64)
+        self.direct_kernel(x, aux, k, seed_states(seed, first_id, n), self._scratch(n), np.ones(n), steps, status,
+                           *self.params, float(z_a), float(z_s), np.int64(k_burn), np.int64(max_steps),
+                           np.empty((n, capacity)), ent_k, ent_state, n_ent)
+        return status, ent_k, ent_state, n_ent, k
 
     def excursions(self, states, k0, m0, seed, first_id, z_a, max_steps):
         dim = self.problem.dim
@@ -226,8 +226,8 @@ class _NumbaPrograms:
         n_rec = np.zeros(n, np.int64)
         parts = [[] for _ in range(n)]
         while np.any(status == RUNNING):
-            self.excursion_kernel(x, aux, k, s, w, m, steps, status, *self.params, float(z_a), np.int64(max_steps),
-                                  rec_xi, rec_k, rec_state, n_rec)
+            self.excursion_kernel(x, aux, k, s, w, m, steps, status, *self.params, float(z_a), np.inf, np.int64(0),
+                                  np.int64(max_steps), rec_xi, rec_k, rec_state, n_rec)
             for q in np.flatnonzero(n_rec):
                 r = n_rec[q]
                 parts[q].append((rec_xi[q, :r].copy(), rec_k[q, :r].copy(), rec_state[q, :r].copy()))
@@ -302,7 +302,7 @@ def _one_run(programs, problem, coordinate, n, n_kill, z_a, z_s, k_burn, n_entri
     seed_direct, seed_ams, seed_select = seeds
     rng = np.random.default_rng(seed_select)
     # -- direct phase: entrances into Σ, loops, T_0
-    status, ent_k, ent_state, n_ent, exit_k, k_end = programs.direct(seed_direct, 0, n, z_a, z_s, k_burn, n_entries,
+    status, ent_k, ent_state, n_ent, k_end = programs.direct(seed_direct, 0, n, z_a, z_s, k_burn, n_entries,
                                                                      max_steps)
     _check_status(status, "direct paths", max_steps)
     direct_steps = int(k_end.sum())

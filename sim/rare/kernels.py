@@ -50,105 +50,69 @@ def seed_states(seed: int, first_id: int, n: int) -> np.ndarray:
 @lru_cache(maxsize=None)
 def make_rare_kernels(step, step_coefficients, exit_label, coord_value, dim, n_aux, n_z, n_coef, n_work):
     """Compile ``(direct, excursion)`` for one (dynamics step, exit test, coordinate, dimensions)
-    combination (memoised; the dimensions are compile-time constants as in the ensemble kernel)."""
+    combination (memoised; the dimensions are compile-time constants as in the ensemble kernel).
+
+    Both programs share one signature ``(x, aux, k, s, w, flag, steps, status, lp, nzp, dp, ep, cp, z_a,
+    z_s, k_burn, max_steps, rec_xi, rec_k, rec_state, n_rec)``: per path its position, optimizer state,
+    step index, stream and scratch, ``flag`` (direct: 1.0 while the path may enter Σ, i.e. since its last
+    visit to A; excursion: the running maximum of ξ), the steps taken, the status, the parameters, the
+    levels, and a buffer of stored states (direct: the entrances; excursion: the records).  Only paths
+    with status ``RUNNING`` advance.
+    """
+    return _make_program(True, step, step_coefficients, exit_label, coord_value, dim, n_aux, n_z, n_coef, n_work), \
+        _make_program(False, step, step_coefficients, exit_label, coord_value, dim, n_aux, n_z, n_coef, n_work)
+
+
+def _make_program(direct, step, step_coefficients, exit_label, coord_value, dim, n_aux, n_z, n_coef, n_work):
+    """One path program; ``direct`` (a compile-time constant) selects what happens after each step."""
     n_c, n_w = max(1, n_coef), max(1, n_work)
 
     @jit(inline=True)
-    def load(q, x, aux, s, w, xq, aq, sq, wq):
+    def copy_state(q, x, aux, s, w, xq, aq, sq, wq, into_path):
         for i in range(dim):
-            xq[i] = x[q, i]
+            if into_path:
+                xq[i] = x[q, i]
+            else:
+                x[q, i] = xq[i]
         for i in range(n_aux):
-            aq[i] = aux[q, i]
+            if into_path:
+                aq[i] = aux[q, i]
+            else:
+                aux[q, i] = aq[i]
         for i in range(4):
-            sq[i] = s[q, i]
+            if into_path:
+                sq[i] = s[q, i]
+            else:
+                s[q, i] = sq[i]
         for i in range(n_w):
-            wq[i] = w[q, i]
+            if into_path:
+                wq[i] = w[q, i]
+            else:
+                w[q, i] = wq[i]
 
     @jit(inline=True)
-    def save(q, x, aux, s, w, xq, aq, sq, wq):
+    def store(q, j, r, kq, xq, aq, rec_xi, rec_k, rec_state):
+        rec_xi[q, j] = r
+        rec_k[q, j] = kq
         for i in range(dim):
-            x[q, i] = xq[i]
+            rec_state[q, j, i] = xq[i]
         for i in range(n_aux):
-            aux[q, i] = aq[i]
-        for i in range(4):
-            s[q, i] = sq[i]
-        for i in range(n_w):
-            w[q, i] = wq[i]
-
-    @jit(inline=True)
-    def store(x, aux, out):
-        for i in range(dim):
-            out[i] = x[i]
-        for i in range(n_aux):
-            out[dim + i] = aux[i]
+            rec_state[q, j, dim + i] = aq[i]
 
     @jit
-    def run_direct(q, x, aux, k, s, w, armed, steps, status, lp, nzp, dp, ep, cp, z_a, z_s, k_burn,
-                   max_steps, ent_k, ent_state, n_ent, exit_k):
-        z, c, g, xi = np.empty(n_z), np.empty(n_c), np.empty(dim), np.empty(dim)
-        cap = ent_k.shape[1]
-        # the path's state in arrays of compile-time size (measured: 8x faster steps than rows of the
-        # caller's arrays, whose lengths the compiler does not know)
-        xq, aq, sq, wq = np.empty(dim), np.empty(n_aux), np.empty(4, np.uint64), np.empty(n_w)
-        load(q, x, aux, s, w, xq, aq, sq, wq)
-        kq, nq, stq, arm = k[q], n_ent[q], steps[q], armed[q] == 1
-        st = RUNNING
-        while True:
-            if stq >= max_steps:
-                st = TOO_LONG
-                break
-            kq += 1
-            stq += 1
-            # one step at the path's own index (written out here: the same code behind an inlined
-            # helper function was measured 20x slower)
-            step_coefficients(kq, dp, c)
-            for i in range(n_z):
-                z[i] = standard_normal(sq)
-            step(xq, aq, z, c, lp, nzp, dp, g, xi, wq)
-            finite = True
-            for i in range(dim):
-                if not np.isfinite(xq[i]):
-                    finite = False
-            if not finite:
-                st = DIVERGED
-                break
-            r = coord_value(xq, cp)
-            if arm:
-                if r >= z_s:
-                    arm = False
-                    if kq > k_burn:
-                        ent_k[q, nq] = kq
-                        store(xq, aq, ent_state[q, nq])
-                        nq += 1
-                elif exit_label(xq, ep) != 0:
-                    st = OUTSIDE  # the exit was reached without crossing Σ
-                    exit_k[q] = kq
-                    break
-            elif r <= z_a:
-                arm = True
-            if exit_label(xq, ep) != 0:
-                st = REACHED
-                exit_k[q] = kq
-                break
-            if nq == cap:
-                st = DONE
-                break
-        k[q], n_ent[q], steps[q], armed[q], status[q] = kq, nq, stq, 1 if arm else 0, st
-        save(q, x, aux, s, w, xq, aq, sq, wq)
-
-    @jit
-    def run_excursion(q, x, aux, k, s, w, m, steps, status, lp, nzp, dp, ep, cp, z_a, max_steps,
-                      rec_xi, rec_k, rec_state, n_rec):
+    def run_path(q, x, aux, k, s, w, flag, steps, status, lp, nzp, dp, ep, cp, z_a, z_s, k_burn, max_steps,
+                 rec_xi, rec_k, rec_state, n_rec):
         z, c, g, xi = np.empty(n_z), np.empty(n_c), np.empty(dim), np.empty(dim)
         cap = rec_k.shape[1]
-        # the path's state in arrays of compile-time size (measured: 8x faster steps than rows of the
-        # caller's arrays, whose lengths the compiler does not know)
+        # the path's state in arrays of compile-time size: the steps ran 8x faster than on rows of the
+        # caller's arrays, whose lengths the compiler does not know (and 20x faster than behind an
+        # inlined helper function, so the step is written out here)
         xq, aq, sq, wq = np.empty(dim), np.empty(n_aux), np.empty(4, np.uint64), np.empty(n_w)
-        load(q, x, aux, s, w, xq, aq, sq, wq)
-        kq, mq, nq, stq = k[q], m[q], n_rec[q], steps[q]
+        copy_state(q, x, aux, s, w, xq, aq, sq, wq, True)
+        kq, fq, nq, stq = k[q], flag[q], n_rec[q], steps[q]
         st = RUNNING
         while True:
-            if nq >= cap:
+            if nq >= cap and not direct:
                 st = PAUSED
                 break
             if stq >= max_steps:
@@ -156,8 +120,6 @@ def make_rare_kernels(step, step_coefficients, exit_label, coord_value, dim, n_a
                 break
             kq += 1
             stq += 1
-            # one step at the path's own index (written out here: the same code behind an inlined
-            # helper function was measured 20x slower)
             step_coefficients(kq, dp, c)
             for i in range(n_z):
                 z[i] = standard_normal(sq)
@@ -169,48 +131,55 @@ def make_rare_kernels(step, step_coefficients, exit_label, coord_value, dim, n_a
             if not finite:
                 st = DIVERGED
                 break
-            if exit_label(xq, ep) != 0:
-                mq = np.inf
-                rec_xi[q, nq] = np.inf
-                rec_k[q, nq] = kq
-                store(xq, aq, rec_state[q, nq])
-                nq += 1
-                st = REACHED
-                break
+            inside = exit_label(xq, ep) != 0
             r = coord_value(xq, cp)
-            if r > mq:
-                mq = r
-                rec_xi[q, nq] = r
-                rec_k[q, nq] = kq
-                store(xq, aq, rec_state[q, nq])
-                nq += 1
-            if r <= z_a:
-                st = RETURNED
-                break
-        k[q], m[q], n_rec[q], steps[q], status[q] = kq, mq, nq, stq, st
-        save(q, x, aux, s, w, xq, aq, sq, wq)
+            if direct:
+                if fq == 1.0:
+                    if r >= z_s:  # an entrance into Σ
+                        fq = 0.0
+                        if kq > k_burn:
+                            store(q, nq, r, kq, xq, aq, rec_xi, rec_k, rec_state)
+                            nq += 1
+                    elif inside:
+                        st = OUTSIDE  # the exit was reached without crossing Σ
+                        break
+                elif r <= z_a:
+                    fq = 1.0
+                if inside:
+                    st = REACHED
+                    break
+                if nq == cap:
+                    st = DONE
+                    break
+            else:
+                if inside:
+                    fq = np.inf
+                    store(q, nq, fq, kq, xq, aq, rec_xi, rec_k, rec_state)
+                    nq += 1
+                    st = REACHED
+                    break
+                if r > fq:  # a new record of the running maximum
+                    fq = r
+                    store(q, nq, r, kq, xq, aq, rec_xi, rec_k, rec_state)
+                    nq += 1
+                if r <= z_a:
+                    st = RETURNED
+                    break
+        k[q], flag[q], n_rec[q], steps[q], status[q] = kq, fq, nq, stq, st
+        copy_state(q, x, aux, s, w, xq, aq, sq, wq, False)
 
-    # The per-path programs are ordinary compiled functions called from the parallel loops (as in the
+    # The per-path program is an ordinary compiled function called from the parallel loop (as in the
     # ensemble kernel: per-step code inside an outlined prange body was measured to run ~3x slower).
     @jit(parallel=True)
-    def direct(x, aux, k, s, w, armed, steps, status, lp, nzp, dp, ep, cp, z_a, z_s, k_burn, max_steps,
-               ent_k, ent_state, n_ent, exit_k):
+    def program(x, aux, k, s, w, flag, steps, status, lp, nzp, dp, ep, cp, z_a, z_s, k_burn, max_steps,
+                rec_xi, rec_k, rec_state, n_rec):
         for q in prange(x.shape[0]):
             if status[q] == RUNNING:
-                run_direct(q, x, aux, k, s, w, armed, steps, status, lp, nzp, dp, ep, cp, z_a, z_s, k_burn,
-                           max_steps, ent_k, ent_state, n_ent, exit_k)
+                run_path(q, x, aux, k, s, w, flag, steps, status, lp, nzp, dp, ep, cp, z_a, z_s, k_burn, max_steps,
+                         rec_xi, rec_k, rec_state, n_rec)
 
-    @jit(parallel=True)
-    def excursion(x, aux, k, s, w, m, steps, status, lp, nzp, dp, ep, cp, z_a, max_steps,
-                  rec_xi, rec_k, rec_state, n_rec):
-        for q in prange(x.shape[0]):
-            if status[q] == RUNNING:
-                run_excursion(q, x, aux, k, s, w, m, steps, status, lp, nzp, dp, ep, cp, z_a, max_steps,
-                              rec_xi, rec_k, rec_state, n_rec)
-
-    enable_disk_cache(direct)
-    enable_disk_cache(excursion)
-    return direct, excursion
+    enable_disk_cache(program)
+    return program
 
 
 def rare_kernels_for(problem, coordinate, bound_noise):
@@ -246,7 +215,7 @@ def _numpy_advance(problem, x, aux, k, streams, idx):
 
 def numpy_direct(problem, coordinate, x0, aux0, seed, first_id, n, z_a, z_s, k_burn, capacity, max_steps):
     """Reference of the compiled ``direct`` program for ``n`` paths from ``(x0, aux0)`` at step 0:
-    returns ``(status, ent_k (n, capacity), ent_state (n, capacity, width), n_ent, exit_k, steps)``."""
+    returns ``(status, ent_k (n, capacity), ent_state (n, capacity, width), n_ent, steps)``."""
     dim, n_aux = problem.dim, aux0.size
     x, aux = np.tile(x0, (n, 1)), np.tile(aux0, (n, 1))
     k = np.zeros(n, np.int64)
@@ -256,7 +225,6 @@ def numpy_direct(problem, coordinate, x0, aux0, seed, first_id, n, z_a, z_s, k_b
     ent_k = np.full((n, capacity), -1, np.int64)
     ent_state = np.full((n, capacity, dim + n_aux), np.nan)
     n_ent = np.zeros(n, np.int64)
-    exit_k = np.full(n, -1, np.int64)
     while True:
         idx = np.flatnonzero(status == RUNNING)
         if idx.size == 0:
@@ -283,10 +251,9 @@ def numpy_direct(problem, coordinate, x0, aux0, seed, first_id, n, z_a, z_s, k_b
         status[idx[outside]] = OUTSIDE
         reached = inside & ~outside
         status[idx[reached]] = REACHED
-        exit_k[idx[inside]] = k[idx[inside]]
         full = ~inside & (n_ent[idx] == capacity)
         status[idx[full]] = DONE
-    return status, ent_k, ent_state, n_ent, exit_k, k
+    return status, ent_k, ent_state, n_ent, k
 
 
 def numpy_excursions(problem, coordinate, states, k0, m0, seed, first_id, z_a, max_steps):

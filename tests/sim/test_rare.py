@@ -30,8 +30,9 @@ def _problem(dyn, land=LAND2, batch=1.0):
 
 
 def _batch(dyn):
-    # noise scale so that the excursions are short and the escape is not rare (E_SGD ≈ 2)
-    return 2.0 * dyn.lr / 2.0
+    """Noise scale for short excursions and a not-too-rare escape: E ≈ 2 (E_SGD = 2B/η on the unit wells;
+    Adam-like preconditioned updates: E_Adam = 2√B/η)."""
+    return dyn.lr**2 if isinstance(dyn, (sim.Adam, sim.AdaMod, sim.AdamSDE, sim.RMSprop)) else dyn.lr
 
 
 def _assert_runs_equal(a, b):

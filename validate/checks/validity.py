@@ -29,7 +29,7 @@ import numpy as np
 from optdyn import theory
 
 from .. import problems as P
-from ..estimates import exact_1d, kramers, order_record
+from ..estimates import ams, exact_1d, kramers, order_record
 from ..figures import plt, save
 from ..records import CheckRecord
 from ..registry import VALIDITY_MAP, check
@@ -87,10 +87,12 @@ def closed_adai(exponent, lr):
                                     variance_ratio=VARIANCE_RATIO, form="ito")
 
 
-#: Allowance for the higher-order terms of an O(T/ΔL) error in a fitted order (order ≥ 1 − this).
+#: Name of the Monte Carlo column (adaptive multilevel splitting, :func:`sim.rare.ams_escape`).
+AMS_COLUMN = "AMS"
 
 
-@check(RESULT, kind=VALIDITY_MAP, problems=("unit-wells", "spectator-wells"), covers=COVERS)
+@check(RESULT, kind=VALIDITY_MAP, problems=("unit-wells", "spectator-wells"), covers=COVERS,
+       sizes={"replicas": (60, 300), "runs": (6, 16)})
 def check_validity_maps(settings) -> list[CheckRecord]:
     """The three maps (SGD law, Theorem 3, Proposition 4), one figure, one record per column (only the
     maps of the results selected by ``--only``).
@@ -103,46 +105,89 @@ def check_validity_maps(settings) -> list[CheckRecord]:
         return _validity_maps(settings)
 
 
+def _ams_exponents(settings):
+    """Where the AMS column sits: T/ΔL = 1/20 … 1/40, beyond the grid solvers' reach."""
+    return np.array((20.0, 30.0, 40.0) if settings.full else (20.0, 40.0))
+
+
+#: The AMS column's η|H_b| (Momentum and Adai SDEs; the SGD SDE's τ does not depend on η at fixed T).
+AMS_LR = 0.05
+#: Euler–Maruyama step of the SGD SDE in the AMS column: bias E·|H|·dt/2 ≤ 2 % at E = 40.
+AMS_SGD_DT = 1e-3
+
+
+def ams_problem(rid, exponent):
+    """The SDE Problem of the AMS column of map ``rid`` at E = ``exponent`` (the maps' own problems)."""
+    if rid == "ddt-sgd":
+        return P.with_monitoring_shift(P.sgd_wells(exponent, lr=LR_SGD, dt=AMS_SGD_DT))
+    if rid == "thm3":
+        return P.momentum_wells(exponent, lr=AMS_LR)
+    return P.adai_wells(exponent, lr=AMS_LR)
+
+
+def _ams_column(rid, closed, settings):
+    """``(temperatures, relative errors, relative SE)`` of the closed form against AMS at T/ΔL ≤ 1/20."""
+    exps = _ams_exponents(settings)
+    errs, ses = [], []
+    for e in exps:
+        res = ams(ams_problem(rid, e), settings.size("replicas"), settings.size("runs"),
+                  settings.stream("ams", rid, float(e)), backend="numpy" if settings.backend == "numpy" else "numba")
+        errs.append(closed(e) / res.mean_time - 1)
+        ses.append((1 + errs[-1]) * res.relative_se)
+    return BARRIER / exps, np.array(errs), np.array(ses)
+
+
 def _validity_maps(settings) -> list[CheckRecord]:
     exps = _exponents(settings)
     temps = BARRIER / exps
     lrs = _lrs(settings)
     rids = [r for r in COVERS if settings.wants(r)]
     records = []
-    # SGD law: quadrature (error estimate from the quadrature itself is ~1e-9; use 1e-8)
+    # maps[rid][column] = (T/ΔL, relative error, error of the reference: solver estimate or AMS SE)
     maps = {rid: {} for rid in rids}
-    grid = {rid: {} for rid in rids}
+    closed_at = {"ddt-sgd": closed_sgd, "thm3": lambda e: closed_momentum(e, AMS_LR),
+                 "prop4": lambda e: closed_adai(e, AMS_LR)}
     if "ddt-sgd" in rids:
-        ex = np.array([exact_sgd(e) for e in exps])
-        maps["ddt-sgd"]["—"] = closed_sgd(exps) / ex - 1
-        grid["ddt-sgd"]["—"] = np.full(exps.size, 1e-8)
+        # quadrature to T/ΔL = 1/40 (its error estimate is ~1e-9; use 1e-8)
+        sgd_exps = np.concatenate([exps, _ams_exponents(settings)])
+        ex = np.array([exact_sgd(e) for e in sgd_exps])
+        maps["ddt-sgd"]["—"] = (BARRIER / sgd_exps, closed_sgd(sgd_exps) / ex - 1, np.full(sgd_exps.size, 1e-8))
     for lr in lrs:
         for rid, exact, closed in (("thm3", exact_momentum, closed_momentum), ("prop4", exact_adai, closed_adai)):
             if rid not in rids:
                 continue
             ex_err = np.array([exact(e, lr, settings) for e in exps])
-            maps[rid][f"{lr * HB:g}"] = closed(exps, lr) / ex_err[:, 0] - 1
-            grid[rid][f"{lr * HB:g}"] = ex_err[:, 1]
+            maps[rid][f"{lr * HB:g}"] = (temps, closed(exps, lr) / ex_err[:, 0] - 1, ex_err[:, 1])
+    for rid in rids:  # the Monte Carlo column: AMS, T/ΔL = 1/20 … 1/40
+        maps[rid][AMS_COLUMN] = _ams_column(rid, closed_at[rid], settings)
     fig, axes = plt.subplots(1, len(rids), figsize=(14 * len(rids) / 3, 4), sharey=True, squeeze=False)
     axes = axes[0]
     titles = {"ddt-sgd": "SGD law (overdamped, quadrature)", "thm3": "Theorem 3: Momentum (β₁=0.9, EMA)",
               "prop4": f"Proposition 4: Adai (β₀={BETA0}, v_e/v̄={VARIANCE_RATIO})"}
     for ax, rid in zip(axes, rids):
-        for col, errs in maps[rid].items():
-            ax.loglog(temps, np.abs(errs), "o-", label=("η|H_b| = " + col) if col != "—" else "any η")
-            ax.loglog(temps, grid[rid][col], ":", color=ax.lines[-1].get_color(), alpha=0.6)
-        ax.loglog(temps, temps * np.abs(maps[rid][next(iter(maps[rid]))][-1]) / temps[-1], "k--", lw=0.8,
-                  label="slope 1")
+        for col, (t, errs, ref) in maps[rid].items():
+            if col == AMS_COLUMN:
+                ax.errorbar(t, np.abs(errs), yerr=2 * ref, fmt="s", color="k", capsize=3,
+                            label=f"AMS (η|H_b| = {AMS_LR:g}), ±2 SE")
+                continue
+            ax.loglog(t, np.abs(errs), "o-", label=("η|H_b| = " + col) if col != "—" else "any η")
+            ax.loglog(t, ref, ":", color=ax.lines[-1].get_color(), alpha=0.6)
+        t0, e0, _ = next(iter(maps[rid].values()))
+        tt = np.array([1 / 40, t0.max()])
+        ax.loglog(tt, tt * np.abs(e0[np.argmin(t0)]) / t0.min(), "k--", lw=0.8, label="slope 1")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
         ax.set_title(titles[rid], fontsize=10)
         ax.set_xlabel("T/ΔL")
         ax.legend(fontsize=8)
-    axes[0].set_ylabel("|closed form / exact − 1|  (dotted: solver error)")
+    axes[0].set_ylabel("|closed form / reference − 1|  (dotted: solver error)")
     figure = save(fig, settings, "validity_maps")
     for k, rid in enumerate(rids):
-        for col, errs in maps[rid].items():
-            label = "SGD law" if rid == "ddt-sgd" else f"η|H_b|={col}"
-            records.append(order_record(rid, label, temps, errs, grid[rid][col], settings,
+        for col, (t, errs, ref) in maps[rid].items():
+            label = {"—": "SGD law", AMS_COLUMN: f"AMS column (η|H_b|={AMS_LR:g}; error vs AMS SE)"}.get(
+                col, f"η|H_b|={col}")
+            records.append(order_record(rid, label, t, errs, ref, settings,
                                          figure if k == 0 and not records else None))
-    records[0].details["maps"] = {rid: {c: v.tolist() for c, v in m.items()} for rid, m in maps.items()}
-    records[0].details["temperatures"] = temps.tolist()
+    records[0].details["maps"] = {rid: {c: {"T/ΔL": v[0].tolist(), "error": v[1].tolist(), "reference_error": v[2].tolist()}
+                                        for c, v in m.items()} for rid, m in maps.items()}
     return records
