@@ -39,7 +39,7 @@ DESCRIPTION = ("Rare-event Monte Carlo (AMS): escape times of the SDEs and the r
 COVERS = ("ams", "ddt-sgd", "thm3", "prop2", "prop4")
 #: The sim classes these checks run (the README's results table).
 SIM_CLASSES = ("PiecewiseQuadraticWells", "HessianNoise", "SGDLangevin", "SGD", "MomentumSDE", "Momentum",
-               "AdamSDE", "Adam", "AdaiSDE", "Adai", "HalfSpaceExit", "rare.ams_escape")
+               "AdamSDE", "Adam", "AdaiSDE", "Adai", "HalfSpaceExit", "rare")
 
 #: Learning rates: the SDEs at the validity maps' settings, the discrete optimizers at η = 0.01 (their
 #: exponent differs from the SDE's by O(E·η|H|), see the closed-form check).
@@ -171,6 +171,23 @@ def _exact_exponents(settings, case):
     return (5.0, 15.0) if case.exact == "Kramers" else (5.0, 15.0, 25.0)
 
 
+def exact_record(case, e, res, exact, solver) -> CheckRecord:
+    """AMS τ̂ against the exact MFPT: within 4 jackknife SE + the scheme's admitted bias + 3× the solver's
+    error estimate (quadrature: none); a miss is a FAIL (the simulator is under test)."""
+    solver_rel = 3 * solver if solver > 1e-5 else 0.0
+    bias = case.scheme_bias(e)
+    half = Z_SIGMA * res.mean_time_se + (bias + solver_rel) * exact
+    return CheckRecord(
+        case.rid, "sim vs exact (AMS)", f"{case.label}, E={e:g}: mean escape time τ",
+        measured=res.mean_time, predicted=exact, interval=(exact - half, exact + half),
+        tolerance=f"{Z_SIGMA:g} jackknife SE over {res.n_runs} independent AMS runs (relative SE "
+                  f"{res.relative_se:.3f}) + {bias:.3g} relative: {case.scheme_text or 'none'}"
+                  + (f" + 3× the Kramers solver's error estimate ({solver:.3g})" if solver_rel else ""),
+        note=f"τ_AMS/τ_exact − 1 = {res.mean_time / exact - 1:+.3f}; p̂ = {res.probability:.3g}; "
+             f"{res.n_replicas} replicas, {res.steps:.3g} path-steps per run",
+        details=res.summary())
+
+
 @check(RESULT, kind=SIM_VS_EXACT, problems=("unit-wells", "spectator-wells"), sizes={"replicas": (100, 400),
        "runs": (8, 20)}, covers=COVERS)
 def check_ams_vs_exact(settings) -> list[CheckRecord]:
@@ -181,18 +198,7 @@ def check_ams_vs_exact(settings) -> list[CheckRecord]:
         for e in _exact_exponents(settings, case):
             res = _estimate(case, e, settings, "exact")
             exact, solver = exact_mfpt(case, e, settings)
-            solver_rel = 3 * solver if solver > 1e-5 else 0.0
-            bias = case.scheme_bias(e)
-            half = Z_SIGMA * res.mean_time_se + (bias + solver_rel) * exact
-            recs.append(CheckRecord(
-                case.rid, "sim vs exact (AMS)", f"{case.label}, E={e:g}: mean escape time τ",
-                measured=res.mean_time, predicted=exact, interval=(exact - half, exact + half),
-                tolerance=f"{Z_SIGMA:g} jackknife SE over {res.n_runs} independent AMS runs (relative SE "
-                          f"{res.relative_se:.3f}) + {bias:.3g} relative: {case.scheme_text}"
-                          + (f" + 3× the Kramers solver's error estimate ({solver:.3g})" if solver_rel else ""),
-                note=f"τ_AMS/τ_exact − 1 = {res.mean_time / exact - 1:+.3f}; p̂ = {res.probability:.3g}; "
-                     f"{res.n_replicas} replicas, {res.steps:.3g} path-steps per run",
-                details=res.summary()))
+            recs.append(exact_record(case, e, res, exact, solver))
     return recs
 
 
@@ -200,6 +206,7 @@ def check_ams_vs_exact(settings) -> list[CheckRecord]:
 # closed forms against AMS at E = 20–40
 # --------------------------------------------------------------------------------------------------
 def _closed_exponents(settings):
+    """E = 20, 30, 40 (quick: 20, 40)."""
     return (20.0, 30.0, 40.0) if settings.full else (20.0, 40.0)
 
 
@@ -287,6 +294,29 @@ def _error_figure(settings, points):
 COST_CASES = ("SGD SDE", "Adam (discrete, β₁=0.9)")
 
 
+def cost_record(label, es, runs, direct_steps) -> CheckRecord:
+    """Weighted log-log slope a of the mean cost per run against E (SE of each log-mean from the
+    run-to-run spread) against a = 1; FINDING outside 4 SE + 1/log(E_min)."""
+    es = np.asarray(es, float)
+    cost = np.array([r.mean() for r in runs])
+    se = np.array([r.std(ddof=1) / np.sqrt(r.size) / r.mean() for r in runs])
+    a, sa, _ = weighted_slope(np.log(es), np.log(cost), se)
+    allowance = 1 / np.log(es[0])
+    half = Z_SIGMA * sa + allowance
+    rec = CheckRecord(
+        RESULT, "scaling law (cost)", f"{label}: exponent a of AMS cost ∝ E^a (path-steps per estimate)",
+        measured=a, predicted=1.0, interval=(1 - half, 1 + half),
+        tolerance=f"{Z_SIGMA:g} SE of the weighted log-log slope (SE={sa:.3g}, from the run-to-run spread of "
+                  f"the cost) + {allowance:.2f}: iterations ∝ log(1/p) ∝ E (a = 1), excursions of bounded length "
+                  "up to a reactive part growing like log E (d log log E / d log E = 1/log E at E_min)",
+        note="cost per run: " + ", ".join(f"E={e:g}: {c:.3g}" for e, c in zip(es, cost))
+             + "; direct simulation per escape: τ/dt = " + ", ".join(f"{t:.2g}" for t in direct_steps),
+        details={"E": es.tolist(), "steps": cost.tolist(), "direct_steps": list(map(float, direct_steps))})
+    if rec.verdict != PASS:
+        rec.verdict = FINDING
+    return rec
+
+
 @check(RESULT, kind=SCALING, problems=("unit-wells",), sizes={"replicas": (50, 200), "runs": (4, 10)})
 def check_ams_cost(settings) -> list[CheckRecord]:
     """Cost of one AMS estimate (path-steps per run) against E: a power law E^a with a ≈ 1 (the number of
@@ -294,30 +324,13 @@ def check_ams_cost(settings) -> list[CheckRecord]:
     es = np.array((5.0, 10.0, 20.0, 30.0, 40.0) if settings.full else (5.0, 10.0, 20.0, 40.0))
     recs, curves = [], {}
     for case in (c for c in CASES if c.label in COST_CASES):
-        cost, se, taus = [], [], []
+        runs, taus = [], []
         for e in es:
             res = _estimate(case, e, settings, "cost")
-            steps = np.array([r.steps for r in res.runs], float)
-            cost.append(steps.mean())
-            se.append(steps.std(ddof=1) / np.sqrt(steps.size) / steps.mean())  # SE of log cost
+            runs.append(np.array([r.steps for r in res.runs], float))
             taus.append(res.mean_time / res.dt)
-        cost, se = np.array(cost), np.array(se)
-        a, sa, _ = weighted_slope(np.log(es), np.log(cost), se)
-        allowance = 1 / np.log(es[0])
-        half = Z_SIGMA * sa + allowance
-        rec = CheckRecord(
-            RESULT, "scaling law (cost)", f"{case.label}: exponent a of AMS cost ∝ E^a (path-steps per estimate)",
-            measured=a, predicted=1.0, interval=(1 - half, 1 + half),
-            tolerance=f"{Z_SIGMA:g} SE of the weighted log-log slope (SE={sa:.3g}, from the run-to-run spread of "
-                      f"the cost) + {allowance:.2f}: iterations ∝ log(1/p) ∝ E (a = 1), excursions of bounded length "
-                      "up to a reactive part growing like log E (d log log E / d log E = 1/log E at E_min)",
-            note="cost per run: " + ", ".join(f"E={e:g}: {c:.3g}" for e, c in zip(es, cost))
-                 + "; direct simulation per escape: τ/dt = " + ", ".join(f"{t:.2g}" for t in taus),
-            details={"E": es.tolist(), "steps": cost.tolist(), "direct_steps": taus})
-        if rec.verdict != PASS:
-            rec.verdict = FINDING
-        recs.append(rec)
-        curves[case.label] = (cost, taus)
+        recs.append(cost_record(case.label, es, runs, taus))
+        curves[case.label] = (np.array([r.mean() for r in runs]), taus)
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for k, (label, (cost, taus)) in enumerate(curves.items()):
         ax.semilogy(es, cost, "o-", color=f"C{k}", label=f"{label}: AMS, path-steps per estimate")
