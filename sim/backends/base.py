@@ -16,6 +16,8 @@ class Float64BackendBase:
 
     name = "float64"
     precision = "float64"
+    #: A launch costs about in proportion to its paths (CPU): :mod:`sim.launches` sizes launches by time.
+    launch_cost_per_path = True
 
     def __init__(self, precision: str = "float64"):
         if precision != "float64":

@@ -137,3 +137,28 @@ def test_a_fresh_process_loads_the_kernel_and_gets_the_same_numbers(tmp_path):
     assert runs[0][0] == "0" and int(runs[1][0]) >= 1  # compiled, then loaded
     assert runs[0][1:] == runs[1][1:]
     assert any(p.suffix == ".nbc" for p in tmp_path.rglob("*"))
+
+
+_CHILD_EXITS = """
+import sys, numpy as np, optdyn.sim as sim
+exits = {"none": sim.NoExit(), "ball": sim.BallExit([0.0, 0.0], 0.3)}
+for name in sys.argv[1:]:
+    prob = sim.Problem(sim.QuadraticSaddle([2.0, -1.0]), sim.HessianNoise(1.0), sim.SGD(0.05), x0=np.zeros(2),
+                       exit=exits[name])
+    print(name, int(sim.run_ensemble(prob, 300, 2.0, seed=3, progress=False).escaped.sum()))
+"""
+
+
+def test_kernels_compiled_in_different_processes_load_together(tmp_path):
+    """Two kernels compiled in two processes, loaded into a third, each run their own code: numba's
+    per-process symbol counter once made the second loaded kernel call the first one's functions."""
+    env = dict(os.environ, OPTDYN_CACHE_DIR=str(tmp_path), OPTDYN_CACHE="1")
+
+    def run(*names):
+        out = subprocess.run([sys.executable, "-c", _CHILD_EXITS, *names], env=env, capture_output=True,
+                             text=True, check=True).stdout.split()
+        return dict(zip(out[::2], map(int, out[1::2])))
+
+    alone = {**run("ball"), **run("none")}  # each compiled in its own process
+    assert alone["none"] == 0 and alone["ball"] > 0
+    assert run("none", "ball") == alone and run("ball", "none") == alone  # both loaded from the cache

@@ -35,7 +35,7 @@ from optdyn import theory
 
 from .. import problems as P
 from ..estimates import ams, exact_1d, kramers, order_record
-from ..figures import plt, save
+from ..figures import save, style
 from ..records import CheckRecord
 from ..registry import VALIDITY_MAP, check
 
@@ -167,27 +167,33 @@ def _validity_maps(settings) -> list[CheckRecord]:
             maps[rid][f"{lr * HB:g}"] = (temps, closed(exps, lr) / ex_err[:, 0] - 1, ex_err[:, 1])
     for rid in rids:  # the Monte Carlo column: AMS, T/ΔL = 1/20 … 1/40
         maps[rid][AMS_COLUMN] = _ams_column(rid, closed_at[rid], settings)
-    fig, axes = plt.subplots(1, len(rids), figsize=(14 * len(rids) / 3, 4), sharey=True, squeeze=False)
+    fig, axes = style.subplots(1, len(rids), width=4.7 * len(rids) + 0.6, height=4.6, sharey=True, squeeze=False)
     axes = axes[0]
     titles = {"ddt-sgd": "SGD law (overdamped, quadrature)", "thm3": "Theorem 3: Momentum (β₁=0.9, EMA)",
               "prop4": f"Proposition 4: Adai (β₀={BETA0}, v_e/v̄={VARIANCE_RATIO})"}
+    optimizer = {"ddt-sgd": "SGD", "thm3": "Momentum", "prop4": "Adai"}
     for ax, rid in zip(axes, rids):
-        for col, (t, errs, ref) in maps[rid].items():
+        c = style.color(optimizer[rid])
+        for k, (col, (t, errs, ref)) in enumerate(maps[rid].items()):
             if col == AMS_COLUMN:
-                ax.errorbar(t, np.abs(errs), yerr=2 * ref, fmt="s", color="k", capsize=3,
+                ax.errorbar(t, np.abs(errs), yerr=2 * ref, fmt="s", color=style.THEORY, capsize=3,
                             label="AMS" + ("" if rid == "ddt-sgd" else f" (η|H_b| = {AMS_LR:g})") + ", ±2 SE")
                 continue
-            ax.loglog(t, np.abs(errs), "o-", label=("η|H_b| = " + col) if col != "—" else "any η")
-            ax.loglog(t, ref, ":", color=ax.lines[-1].get_color(), alpha=0.6)
+            ax.loglog(t, np.abs(errs), "osD^v"[k % 5] + "-", color=c, mfc="white", alpha=1 - 0.18 * k,
+                      label=("η|H_b| = " + col) if col != "—" else "any η")
+            ax.loglog(t, ref, ":", color=c, alpha=0.5)
         t0, e0, _ = next(iter(maps[rid].values()))
         tt = np.array([1 / 40, t0.max()])
-        ax.loglog(tt, tt * np.abs(e0[np.argmin(t0)]) / t0.min(), "k--", lw=0.8, label="slope 1")
+        ax.loglog(tt, tt * np.abs(e0[np.argmin(t0)]) / t0.min(), "--", color=style.THEORY, lw=0.8, label="slope 1")
+        ax.plot([], [], ":", color="0.5", label="exact solver's error estimate")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(titles[rid], fontsize=10)
-        ax.set_xlabel("T/ΔL")
-        ax.legend(fontsize=8)
-    axes[0].set_ylabel("|closed form / reference − 1|  (dotted: solver error)")
+        ax.set_xlabel("temperature over barrier, T/ΔL")
+        style.legend(ax, where="below", ncol=2)
+    axes[0].set_ylabel("|closed form / reference − 1|")
+    style.title(fig, "Validity maps: relative error of the escape-time laws against the exact MFPT and AMS",
+                subtitle="markers: closed form vs exact; squares: vs AMS (T/ΔL ≤ 1/20); dotted: the exact solver's error")
     figure = save(fig, settings, "validity_maps")
     for k, rid in enumerate(rids):
         for col, (t, errs, ref) in maps[rid].items():
