@@ -27,10 +27,10 @@ __all__ = [
 from .landscapes import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell,
                     StyblinskiTang, SymbolicLandscape, WellsLandscapeBase)
 
-from . import escape, exact, schedules  # noqa: E402  (escape-time statistics: sim.escape.*; exact solvers)
+from . import escape, exact, rare, schedules  # noqa: E402  (escape-time statistics; exact solvers; rare events)
 from .landscapes import LinearSlope, WellChain  # noqa: E402
 from .merge import merge  # noqa: E402  (exact merge of runs over adjacent path ranges)
 
 __all__ += ["TwoPointNoise", "UniformNoise", "schedules", "WellChain", "LinearSlope", "merge"]
-__all__ += ["escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
-            "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell", "SymbolicLandscape"]
+__all__ += ["escape", "exact", "rare", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells",
+            "FlatSharpDoubleWell", "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell", "SymbolicLandscape"]

@@ -23,7 +23,7 @@ __all__ = ["moment_records", "eigen_variances", "scheme_bias_estimate", "sde_vs_
            "Z95", "clear_cache", "drift_fit", "drift_case", "drift_records", "drift_figure",
            "model_sde_records", "axis_closed_records", "discrete_vs_quasistatic_record", "rotated_finding_records",
            "vt_exact_ratio", "vt_grid", "exponent_factor_records", "exponent_factor_check", "exponent_factor_figure", "vt_mc_records",
-           "theory_ratio"]
+           "theory_ratio", "ams"]
 
 Z95 = 1.959963984540054
 
@@ -149,6 +149,20 @@ _CACHE: dict = {}
 def clear_cache():
     _CACHE.clear()
     _KRAMERS.clear()
+    _AMS.clear()
+
+
+_AMS: dict = {}
+
+
+def ams(prob, n_replicas, n_runs, seed, **kw):
+    """Mean escape time of ``prob`` by adaptive multilevel splitting (:func:`sim.rare.ams_escape`,
+    ``n_runs`` independent runs): an :class:`~sim.rare.AMSResult`.  Cached on (problem description,
+    sizes, seed), like :func:`mc_rate`."""
+    key = (repr(prob.describe()), n_replicas, n_runs, seed, repr(sorted(kw.items())))
+    if key not in _AMS:
+        _AMS[key] = sim.rare.ams_escape(prob, n_replicas=n_replicas, n_runs=n_runs, seed=seed, **kw)
+    return _AMS[key]
 
 
 def mc_escape(prob, n, t_max, seed, settings):

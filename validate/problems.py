@@ -85,6 +85,13 @@ def escape_problem(land, noise, dyn, from_min: int = 0, shift: float = 0.0) -> s
     return sim.Problem(land, noise, dyn, land.minima[from_min], exit=ex)
 
 
+def with_monitoring_shift(prob) -> sim.Problem:
+    """``prob`` (an overdamped SDE escaping to the next minimum) with its exit moved out by the
+    Broadie–Glasserman–Kou shift of discretely monitored exits (docs/theory.md §7)."""
+    shift = float(sim.escape.discrete_monitoring_shift(prob, prob.landscape.minima[-1])[0])
+    return escape_problem(prob.landscape, prob.noise, prob.dynamics, shift=shift)
+
+
 def sgd_batch(lr, exponent, land):
     """B with E_SGD = exponent (theory.ddt.sgd_exponent is linear in B)."""
     h_a, h_b = land.curvatures()

@@ -31,7 +31,13 @@ def test_quick_validity_maps_pass(tmp_path):
         warnings.simplefilter("ignore")  # ValidityWarnings at the largest temperatures are expected
         recs = vv.check_validity_maps(Settings(out=str(tmp_path)))
     assert {r.result for r in recs} == {"ddt-sgd", "thm3", "prop4"}
-    assert all(r.verdict == PASS for r in recs), [(r.quantity, r.measured, r.note) for r in recs]
+    # the exact-solver columns pass; the AMS column (closed form vs a Monte Carlo measurement at
+    # T/ΔL ≤ 1/20, docs/theory.md §7.1) is a measurement whose verdict may be a finding, never a fail
+    exact_cols = [r for r in recs if not r.quantity.startswith("AMS column")]
+    ams_cols = [r for r in recs if r.quantity.startswith("AMS column")]
+    assert all(r.verdict == PASS for r in exact_cols), [(r.quantity, r.measured, r.note) for r in exact_cols]
+    assert len(ams_cols) == 3 and all(r.verdict in (PASS, FINDING) for r in ams_cols), \
+        [(r.quantity, r.measured, r.verdict, r.note) for r in ams_cols]
     assert (tmp_path / "figures" / "validity_maps.png").exists()
 
 
@@ -40,7 +46,7 @@ def test_validity_maps_restricted_to_the_selected_result(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         recs = vv.check_validity_maps(Settings(out=str(tmp_path)), results=("ddt-sgd",))
-    assert {r.result for r in recs} == {"ddt-sgd"} and all(r.verdict == PASS for r in recs)
+    assert {r.result for r in recs} == {"ddt-sgd"} and all(r.verdict in (PASS, FINDING) for r in recs)
 
 
 def test_underdamped_exact_mfpt_matches_monte_carlo():

@@ -19,6 +19,11 @@ the mass (inertia) relative to the curvature.  At fixed :math:`T` the overdamped
 depend on :math:`\eta` at all, so its map has one axis.  The relative error of a closed form must
 shrink toward 0 as :math:`T/\Delta L \to 0` (asymptotic error :math:`O(T/\Delta L)`, §6), which the
 checks test by the fitted order; a column where it does not is reported as a finding.
+
+**Monte Carlo column** (docs/theory.md §7.1): the grid solvers stop near :math:`T/\Delta L = 1/25`, so each
+map also carries the closed form against adaptive multilevel splitting of the same SDE
+(:func:`sim.rare.ams_escape`) at :math:`T/\Delta L = 1/20, 1/30, 1/40` (quick: 1/20, 1/40), with the AMS
+standard error in place of the solver's error; the SGD law's quadrature itself runs to 1/40.
 """
 from __future__ import annotations
 
@@ -29,15 +34,17 @@ import numpy as np
 from optdyn import theory
 
 from .. import problems as P
-from ..estimates import exact_1d, kramers, order_record
+from ..estimates import ams, exact_1d, kramers, order_record
 from ..figures import save, style
 from ..records import CheckRecord
 from ..registry import VALIDITY_MAP, check
 
 RESULT = "validity"
 #: The sim classes these checks run (the README's results table).
-SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'SGDLangevin', 'MomentumSDE', 'AdaiSDE', 'HalfSpaceExit')
-DESCRIPTION = "Validity maps: relative error of the escape-time laws (SGD, Theorem 3, Proposition 4) over T/ΔL and η|H_b|"
+SIM_CLASSES = ('PiecewiseQuadraticWells', 'HessianNoise', 'SGDLangevin', 'MomentumSDE', 'AdaiSDE', 'HalfSpaceExit',
+               'rare')
+DESCRIPTION = ("Validity maps: relative error of the escape-time laws (SGD, Theorem 3, Proposition 4) over T/ΔL "
+               "(to 1/40, with an AMS column) and η|H_b|")
 COVERS = ("ddt-sgd", "thm3", "prop4")
 HA, HB, BARRIER = 1.0, 1.0, 1.0
 BETA1 = P.BETA1  # Momentum, EMA form (beta3 = 1 - beta1)
@@ -87,10 +94,12 @@ def closed_adai(exponent, lr):
                                     variance_ratio=VARIANCE_RATIO, form="ito")
 
 
-#: Allowance for the higher-order terms of an O(T/ΔL) error in a fitted order (order ≥ 1 − this).
+#: Name of the Monte Carlo column (adaptive multilevel splitting, :func:`sim.rare.ams_escape`).
+AMS_COLUMN = "AMS"
 
 
-@check(RESULT, kind=VALIDITY_MAP, problems=("unit-wells", "spectator-wells"), covers=COVERS)
+@check(RESULT, kind=VALIDITY_MAP, problems=("unit-wells", "spectator-wells"), covers=COVERS,
+       sizes={"replicas": (60, 300), "runs": (6, 16)})
 def check_validity_maps(settings) -> list[CheckRecord]:
     """The three maps (SGD law, Theorem 3, Proposition 4), one figure, one record per column (only the
     maps of the results selected by ``--only``).
@@ -103,26 +112,61 @@ def check_validity_maps(settings) -> list[CheckRecord]:
         return _validity_maps(settings)
 
 
+def _ams_exponents(settings):
+    """Where the AMS column sits: T/ΔL = 1/20 … 1/40, beyond the grid solvers' reach."""
+    return np.array((20.0, 30.0, 40.0) if settings.full else (20.0, 40.0))
+
+
+#: The AMS column's η|H_b| (Momentum and Adai SDEs; the SGD SDE's τ does not depend on η at fixed T).
+AMS_LR = 0.05
+#: Euler–Maruyama step of the SGD SDE in the AMS column: bias E·|H|·dt/2 ≤ 2 % at E = 40.
+AMS_SGD_DT = 1e-3
+
+
+def ams_problem(rid, exponent):
+    """The SDE Problem of the AMS column of map ``rid`` at E = ``exponent`` (the maps' own problems)."""
+    if rid == "ddt-sgd":
+        return P.with_monitoring_shift(P.sgd_wells(exponent, lr=LR_SGD, dt=AMS_SGD_DT))
+    if rid == "thm3":
+        return P.momentum_wells(exponent, lr=AMS_LR)
+    return P.adai_wells(exponent, lr=AMS_LR)
+
+
+def _ams_column(rid, closed, settings):
+    """``(temperatures, relative errors, relative SE)`` of the closed form against AMS at T/ΔL ≤ 1/20."""
+    exps = _ams_exponents(settings)
+    errs, ses = [], []
+    for e in exps:
+        res = ams(ams_problem(rid, e), settings.size("replicas"), settings.size("runs"),
+                  settings.stream("ams", rid, float(e)), backend="numpy" if settings.backend == "numpy" else "numba")
+        errs.append(closed(e) / res.mean_time - 1)
+        ses.append((1 + errs[-1]) * res.relative_se)
+    return BARRIER / exps, np.array(errs), np.array(ses)
+
+
 def _validity_maps(settings) -> list[CheckRecord]:
     exps = _exponents(settings)
     temps = BARRIER / exps
     lrs = _lrs(settings)
     rids = [r for r in COVERS if settings.wants(r)]
     records = []
-    # SGD law: quadrature (error estimate from the quadrature itself is ~1e-9; use 1e-8)
+    # maps[rid][column] = (T/ΔL, relative error, error of the reference: solver estimate or AMS SE)
     maps = {rid: {} for rid in rids}
-    grid = {rid: {} for rid in rids}
+    closed_at = {"ddt-sgd": closed_sgd, "thm3": lambda e: closed_momentum(e, AMS_LR),
+                 "prop4": lambda e: closed_adai(e, AMS_LR)}
     if "ddt-sgd" in rids:
-        ex = np.array([exact_sgd(e) for e in exps])
-        maps["ddt-sgd"]["—"] = closed_sgd(exps) / ex - 1
-        grid["ddt-sgd"]["—"] = np.full(exps.size, 1e-8)
+        # quadrature to T/ΔL = 1/40 (its error estimate is ~1e-9; use 1e-8)
+        sgd_exps = np.concatenate([exps, _ams_exponents(settings)])
+        ex = np.array([exact_sgd(e) for e in sgd_exps])
+        maps["ddt-sgd"]["—"] = (BARRIER / sgd_exps, closed_sgd(sgd_exps) / ex - 1, np.full(sgd_exps.size, 1e-8))
     for lr in lrs:
         for rid, exact, closed in (("thm3", exact_momentum, closed_momentum), ("prop4", exact_adai, closed_adai)):
             if rid not in rids:
                 continue
             ex_err = np.array([exact(e, lr, settings) for e in exps])
-            maps[rid][f"{lr * HB:g}"] = closed(exps, lr) / ex_err[:, 0] - 1
-            grid[rid][f"{lr * HB:g}"] = ex_err[:, 1]
+            maps[rid][f"{lr * HB:g}"] = (temps, closed(exps, lr) / ex_err[:, 0] - 1, ex_err[:, 1])
+    for rid in rids:  # the Monte Carlo column: AMS, T/ΔL = 1/20 … 1/40
+        maps[rid][AMS_COLUMN] = _ams_column(rid, closed_at[rid], settings)
     fig, axes = style.subplots(1, len(rids), width=4.7 * len(rids) + 0.6, height=4.6, sharey=True, squeeze=False)
     axes = axes[0]
     titles = {"ddt-sgd": "SGD law (overdamped, quadrature)", "thm3": "Theorem 3: Momentum (β₁=0.9, EMA)",
@@ -130,25 +174,33 @@ def _validity_maps(settings) -> list[CheckRecord]:
     optimizer = {"ddt-sgd": "SGD", "thm3": "Momentum", "prop4": "Adai"}
     for ax, rid in zip(axes, rids):
         c = style.color(optimizer[rid])
-        for k, (col, errs) in enumerate(maps[rid].items()):
-            ax.loglog(temps, np.abs(errs), "osD^v"[k % 5] + "-", color=c, mfc="white", alpha=1 - 0.18 * k,
+        for k, (col, (t, errs, ref)) in enumerate(maps[rid].items()):
+            if col == AMS_COLUMN:
+                ax.errorbar(t, np.abs(errs), yerr=2 * ref, fmt="s", color=style.THEORY, capsize=3,
+                            label="AMS" + ("" if rid == "ddt-sgd" else f" (η|H_b| = {AMS_LR:g})") + ", ±2 SE")
+                continue
+            ax.loglog(t, np.abs(errs), "osD^v"[k % 5] + "-", color=c, mfc="white", alpha=1 - 0.18 * k,
                       label=("η|H_b| = " + col) if col != "—" else "any η")
-            ax.loglog(temps, grid[rid][col], ":", color=c, alpha=0.5)
-        ax.loglog(temps, temps * np.abs(maps[rid][next(iter(maps[rid]))][-1]) / temps[-1], "--",
-                  color=style.THEORY, lw=0.8, label="slope 1")
+            ax.loglog(t, ref, ":", color=c, alpha=0.5)
+        t0, e0, _ = next(iter(maps[rid].values()))
+        tt = np.array([1 / 40, t0.max()])
+        ax.loglog(tt, tt * np.abs(e0[np.argmin(t0)]) / t0.min(), "--", color=style.THEORY, lw=0.8, label="slope 1")
         ax.plot([], [], ":", color="0.5", label="exact solver's error estimate")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
         ax.set_title(titles[rid], fontsize=10)
         ax.set_xlabel("temperature over barrier, T/ΔL")
         style.legend(ax, where="below", ncol=2)
-    axes[0].set_ylabel("|closed form / exact − 1|")
-    style.title(fig, "Validity maps: relative error of the escape-time laws against the exact MFPT",
-                subtitle="markers: closed form vs exact; dotted: the exact solver's own error estimate")
+    axes[0].set_ylabel("|closed form / reference − 1|")
+    style.title(fig, "Validity maps: relative error of the escape-time laws against the exact MFPT and AMS",
+                subtitle="markers: closed form vs exact; squares: vs AMS (T/ΔL ≤ 1/20); dotted: the exact solver's error")
     figure = save(fig, settings, "validity_maps")
     for k, rid in enumerate(rids):
-        for col, errs in maps[rid].items():
-            label = "SGD law" if rid == "ddt-sgd" else f"η|H_b|={col}"
-            records.append(order_record(rid, label, temps, errs, grid[rid][col], settings,
+        for col, (t, errs, ref) in maps[rid].items():
+            ams_label = "AMS column" + ("" if rid == "ddt-sgd" else f" (η|H_b|={AMS_LR:g})") + ", error vs AMS SE"
+            label = {"—": "SGD law", AMS_COLUMN: ams_label}.get(col, f"η|H_b|={col}")
+            records.append(order_record(rid, label, t, errs, ref, settings,
                                          figure if k == 0 and not records else None))
-    records[0].details["maps"] = {rid: {c: v.tolist() for c, v in m.items()} for rid, m in maps.items()}
-    records[0].details["temperatures"] = temps.tolist()
+    records[0].details["maps"] = {rid: {c: {"T/ΔL": v[0].tolist(), "error": v[1].tolist(), "reference_error": v[2].tolist()}
+                                        for c, v in m.items()} for rid, m in maps.items()}
     return records
