@@ -167,7 +167,8 @@ def _version() -> str:
 def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=None, seed: int = 0,
                  backend: str = "numba", n_record: int = 0, record_every: int = 1,
                  store_samples: bool = False, chunk_size: int = 65536, n_threads: int | None = None,
-                 progress: bool | None = None, precision: str = "float64") -> EnsembleResult:
+                 progress: bool | None = None, precision: str = "float64",
+                 rng: str | None = None) -> EnsembleResult:
     r"""Run ``n_paths`` independent paths of ``problem`` up to time ``t_max``.
 
     Parameters
@@ -194,10 +195,17 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     seed : int
         Seed (≥ 0).  Path ``p`` always draws the same random numbers for the same seed.
     backend : str
-        ``"numba"`` (default), ``"numpy"`` (reference), or ``"torch"`` / ``"torch:cuda"`` /
-        ``"torch:cuda:1"`` (optional; needs torch).
+        ``"numba"`` (default), ``"numpy"`` (reference), ``"torch"`` / ``"torch:cpu"`` (op-by-op
+        torch, the bit-exact reference of the numba streams; needs torch), ``"torch:cuda"`` /
+        ``"torch:cuda:1"`` (fused GPU kernels, needs numba-cuda and a CUDA device; Philox streams)
+        or ``"cuda-sim"`` (the same kernels in numba-cuda's CPU simulator, for testing).
     precision : str
-        ``"float64"`` (default) or ``"float32"`` (torch only); stored in the metadata.
+        ``"float64"`` (default) or ``"float32"`` (torch and the GPU backends); stored in the metadata.
+    rng : str, optional
+        The random streams: ``"xoshiro"`` (xoshiro256** + ziggurat, the CPU backends' default) or
+        ``"philox"`` (counter-based, :mod:`sim.backends.philox`; the GPU backends' only streams, and
+        an option of ``"numba"`` and ``"numpy"`` so that CPU and GPU runs can be compared path by
+        path).  Stored in the metadata.
     n_record, record_every : int
         Store full trajectories of the first ``n_record`` paths every ``record_every`` steps.
     store_samples : bool
@@ -246,7 +254,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     dt = dyn.dt
     n_steps = _n_steps(dt, t_max, "lr" if dyn.kind == "discrete" else "dt")
     save_steps, order, steps_asked, times = _steps_for(save_times, dt, t_max, n_steps)
-    be = get_backend(backend, precision=precision)
+    be = get_backend(backend, precision=precision, rng=rng)
     bound_noise = problem.noise.bind(problem.landscape)
 
     dim, n_save = problem.dim, save_steps.size
@@ -298,7 +306,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         warnings.warn(f"{n_div} of {n_paths} paths diverged (non-finite state); they are counted in "
                       "result.diverged and excluded from moments", RuntimeWarning, stacklevel=2)
     metadata = {
-        "seed": seed, "backend": be.name, "precision": be.precision, "n_paths": n_paths,
+        "seed": seed, "backend": be.name, "precision": be.precision, "rng": be.rng, "n_paths": n_paths,
         "t_max": t_max, "dt": dt, "n_steps": n_steps, "chunk_size": chunk,
         "n_threads": numba.get_num_threads() if n_threads is None else n_threads,
         "optdyn_version": _version(), "numpy_version": np.__version__,

@@ -56,6 +56,11 @@ from functools import lru_cache
 import numpy as np
 from numba.core.dispatcher import Dispatcher
 
+try:
+    from numba import cuda
+except ImportError as exc:  # pragma: no cover - numba-cuda missing
+    raise ImportError("the fused GPU backend needs numba-cuda: pip install 'optdyn[gpu]'") from exc
+
 from .._jit import jit
 from .philox import MAX_STEPS, philox_key, philox_normals
 
@@ -77,14 +82,6 @@ def simulator_active() -> bool:
 
     return bool(int(os.environ.get("NUMBA_ENABLE_CUDASIM", "0") or 0)) or bool(
         getattr(numba.config, "ENABLE_CUDASIM", False))
-
-
-def _cuda():
-    try:
-        from numba import cuda
-    except ImportError as exc:  # pragma: no cover - numba-cuda missing
-        raise ImportError("the fused GPU backend needs numba-cuda: pip install 'optdyn[gpu]'") from exc
-    return cuda
 
 
 # ----------------------------------------------------------------------------------------------
@@ -167,7 +164,6 @@ def jacobi_eigh(a, v, n_sweeps):
 def _device_hessian_factor(dim, hessian_fn):
     """Device replacement of :func:`sim.noise._make_apply_hessian_factor`'s ``apply`` (LAPACK eigh):
     the same ``U diag(√((|λ|+floor)/B)) Uᵀ z`` with :func:`jacobi_eigh` on ``dim×dim`` local arrays."""
-    cuda = _cuda()
     from numba import float64
 
     d_hess, d_eigh = device_function(hessian_fn, dim), device_function(jacobi_eigh, dim)
@@ -216,7 +212,6 @@ def device_function(fn, dim: int):
     function tree with no CPU code left in it.  ``dim`` is the problem's dimension (a compile-time
     constant for the replacements in :data:`DEVICE_REPLACEMENTS`; part of the memo key).
     """
-    cuda = _cuda()
     _register_scalar_ufuncs()
     py = fn.py_func if isinstance(fn, Dispatcher) else fn
     cells = tuple(c.cell_contents for c in (py.__closure__ or ()))
@@ -251,7 +246,6 @@ def make_cuda_kernels(step, step_coefficients, exit_label, dim, n_aux, n_z, n_co
     ``step_kernel[blocks, threads](...)`` advances every alive path of the chunk from step
     ``k_begin`` to ``k_end`` (see :meth:`FusedCudaBackend.simulate_chunk` for the arguments).
     """
-    cuda = _cuda()
     from numba import float32, float64
 
     fdt = float64 if precision == "float64" else float32
@@ -350,7 +344,6 @@ def compile_ptx(problem, precision: str = "float64", cc=(9, 0)) -> str:
     """
     if simulator_active():
         raise RuntimeError("compile_ptx needs the real numba-cuda target (NUMBA_ENABLE_CUDASIM is set)")
-    cuda = _cuda()
     from numba import float32, float64, int8, int64, uint64
 
     bound = problem.noise.bind(problem.landscape)
@@ -362,7 +355,16 @@ def compile_ptx(problem, precision: str = "float64", cc=(9, 0)) -> str:
     a2, a3, i1 = f[:, :], f[:, :, :], int64[:]
     sig = (a2, a2, a2, int8[:], int64, int64, int64, i1, float64[:, :], float64[:], float64[:],
            float64[:], float64[:], uint64, uint64, int64, a3, i1, i1, i1, int64, int64, a3, int64[:])
-    ptx, _ = cuda.compile_ptx(step_kernel.py_func, sig, cc=cc)
+    from numba.cuda import dispatcher as cuda_dispatcher
+
+    # Device functions ask the current device for its compute capability while they are typed;
+    # without a device (the point of this function) it is given: ``cc``.
+    current = cuda_dispatcher.get_current_device
+    cuda_dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=tuple(cc))
+    try:
+        ptx, _ = cuda.compile_ptx(step_kernel.py_func, sig, cc=cc)
+    finally:
+        cuda_dispatcher.get_current_device = current
     return ptx
 
 
@@ -400,7 +402,6 @@ class FusedCudaBackend:
             if simulator_active():
                 raise RuntimeError(f"backend 'torch:{device}' needs a CUDA device, but numba-cuda runs its "
                                    "simulator (NUMBA_ENABLE_CUDASIM=1); use backend='cuda-sim' for it")
-            cuda = _cuda()
             if not cuda.is_available():
                 raise RuntimeError(f"backend 'torch:{device}' asked for, but numba-cuda sees no CUDA device")
         self.device_index = int(device.split(":", 1)[1]) if ":" in device else 0
@@ -414,16 +415,15 @@ class FusedCudaBackend:
                        n_record, record_every):
         if n_steps > MAX_STEPS:
             raise ValueError(f"n_steps={n_steps} exceeds the Philox step counter's range ({MAX_STEPS})")
-        cuda = _cuda()
         if self.simulator:
-            self._run(cuda, problem, bound_noise, path_start, out, n_steps, save_steps, seed, n_record,
+            self._run(problem, bound_noise, path_start, out, n_steps, save_steps, seed, n_record,
                       record_every)
         else:
             with cuda.gpus[self.device_index]:
-                self._run(cuda, problem, bound_noise, path_start, out, n_steps, save_steps, seed,
+                self._run(problem, bound_noise, path_start, out, n_steps, save_steps, seed,
                           n_record, record_every)
 
-    def _run(self, cuda, problem, bound_noise, path_start, out, n_steps, save_steps, seed, n_record,
+    def _run(self, problem, bound_noise, path_start, out, n_steps, save_steps, seed, n_record,
              record_every):
         from .numba_backend import kernel_pieces
 
