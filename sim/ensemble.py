@@ -22,6 +22,7 @@ from . import _validation as V
 from .backends import get_backend
 from .problem import Problem
 from .results import EnsembleResult
+from .summaries import KEEP_PATHS_LIMIT, EscapeTally, MomentTree
 
 __all__ = ["run_ensemble", "BLOCK"]
 
@@ -168,7 +169,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
                  backend: str = "numba", n_record: int = 0, record_every: int = 1,
                  store_samples: bool = False, chunk_size: int = 65536, n_threads: int | None = None,
                  progress: bool | None = None, precision: str = "float64",
-                 rng: str | None = None) -> EnsembleResult:
+                 rng: str | None = None, keep_paths: bool | None = None) -> EnsembleResult:
     r"""Run ``n_paths`` independent paths of ``problem`` up to time ``t_max``.
 
     Parameters
@@ -206,6 +207,12 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         ``"philox"`` (counter-based, :mod:`sim.backends.philox`; the GPU backends' only streams, and
         an option of ``"numba"`` and ``"numpy"`` so that CPU and GPU runs can be compared path by
         path).  Stored in the metadata.
+    keep_paths : bool, optional
+        Keep the per-path arrays (``exit_step``, ``exit_label``, ``diverged_step``).  ``False``
+        keeps summaries only (:mod:`sim.summaries`: moments, escape counts and exit-step
+        statistics in ``result.escape_summary``; the per-path fields are None), so memory is
+        bounded by ``chunk_size`` for any ``n_paths``.  Default: True up to
+        :data:`sim.summaries.KEEP_PATHS_LIMIT` paths, False beyond.
     n_record, record_every : int
         Store full trajectories of the first ``n_record`` paths every ``record_every`` steps.
     store_samples : bool
@@ -254,6 +261,10 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     dt = dyn.dt
     n_steps = _n_steps(dt, t_max, "lr" if dyn.kind == "discrete" else "dt")
     save_steps, order, steps_asked, times = _steps_for(save_times, dt, t_max, n_steps)
+    keep = n_paths <= KEEP_PATHS_LIMIT if keep_paths is None else bool(keep_paths)
+    if store_samples and not keep:
+        raise ValueError("store_samples=True keeps every path's states: it needs keep_paths=True "
+                         f"(n_paths={n_paths}; the default keeps summaries only beyond {KEEP_PATHS_LIMIT})")
     be = get_backend(backend, precision=precision, rng=rng)
     bound_noise = problem.noise.bind(problem.landscape)
 
@@ -262,19 +273,19 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     n_record = min(n_record, n_paths)
     n_rec_times = n_steps // record_every + 1
     chunk = BLOCK * max(1, math.ceil(min(chunk_size, n_paths) / BLOCK))
-    need = _output_bytes(n_paths, chunk, n_asked, n_save, dim, store_samples, n_record,
+    need = _output_bytes(n_paths if keep else 0, chunk, n_asked, n_save, dim, store_samples, n_record,
                          n_rec_times if n_record else 0)
     _check_memory(need, n_paths, store_samples, n_record)
     try:
         record = np.full((n_record, n_rec_times if n_record else 0, dim), np.nan)
-        exit_step = np.empty(n_paths, np.int64)
-        exit_label = np.empty(n_paths, np.int64)
-        diverged_step = np.empty(n_paths, np.int64)
+        exit_step, exit_label, diverged_step = (np.empty(n_paths, np.int64) if keep else None
+                                                for _ in range(3))
         samples = np.empty((n_asked, n_paths, dim)) if store_samples else None
     except MemoryError as exc:  # fits the machine but not what is free now
         raise MemoryError(f"n_paths={n_paths}: could not allocate the run's outputs "
                           f"({need / 2.0 ** 30:.3g} GiB); reduce n_paths or free memory") from exc
     counts, means, m2s = [], [], []
+    tree, tally = MomentTree(), EscapeTally(n_steps, dt)
     n_chunks = math.ceil(n_paths / chunk)
     show = (n_chunks > 1 and sys.stderr.isatty()) if progress is None else bool(progress)
     t_start = time.perf_counter()
@@ -284,22 +295,27 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
             out = ChunkOutput.empty(hi - lo, n_save, dim, record)
             be.simulate_chunk(problem, bound_noise, lo, out, n_steps, save_steps, seed, n_record,
                               record_every)
-            exit_step[lo:hi], exit_label[lo:hi] = out.exit_step, out.exit_label
-            diverged_step[lo:hi] = out.diverged_step
+            if keep:
+                exit_step[lo:hi], exit_label[lo:hi] = out.exit_step, out.exit_label
+                diverged_step[lo:hi] = out.diverged_step
+            tally.add(out.exit_step, out.exit_label, out.diverged_step)
             if store_samples:
                 samples[:, lo:hi] = out.saved.transpose(1, 0, 2)[order]
             for b in range(0, hi - lo, BLOCK):
                 cnt, mean, m2 = _block_moments(out.saved[b:b + BLOCK])
-                counts.append(cnt), means.append(mean), m2s.append(m2)
+                if keep:
+                    counts.append(cnt), means.append(mean), m2s.append(m2)
+                else:
+                    tree.push(cnt, mean, m2)
             if show:
                 el = time.perf_counter() - t_start
                 print(f"[optdyn] chunk {c + 1}/{n_chunks}: {hi} paths in {el:.1f} s", file=sys.stderr)
     if n_save:
-        n_alive, mean, cov = _combine_blocks(counts, means, m2s)
+        n_alive, mean, cov = _combine_blocks(counts, means, m2s) if keep else tree.result()
         n_alive, mean, cov = n_alive[order], mean[order], cov[order]  # rows in the order asked
     else:
         n_alive, mean, cov = np.zeros(0, np.int64), np.zeros((0, dim)), np.zeros((0, dim, dim))
-    n_div = int(np.count_nonzero(diverged_step >= 0))
+    n_div = tally.diverged
     if n_div:
         import warnings
 
@@ -318,4 +334,4 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         exit_label=exit_label, diverged_step=diverged_step, dt=dt, n_steps=n_steps, t_max=t_max,
         samples=samples, trajectories=record if n_record else None,
         trajectory_times=(np.arange(n_rec_times) * record_every * dt) if n_record else None,
-        metadata=metadata)
+        metadata=metadata, escape_summary=None if keep else tally.result())

@@ -66,6 +66,9 @@ class EnsembleResult:
     dt, n_steps, t_max : the time step, the number of steps run, the censoring time asked for;
         ``t_end = n_steps·dt <= t_max`` is when the run stopped (docs/theory.md §0: ``t = k·dt``).
     metadata : dict — seed, backend, precision, versions, the problem's description.
+    escape_summary : dict or None — with ``run_ensemble(..., keep_paths=False)``: the escape
+        statistics of :class:`sim.summaries.EscapeTally` (``exit_step``, ``exit_label`` and
+        ``diverged_step`` are then None).
     """
 
     times: np.ndarray
@@ -83,6 +86,7 @@ class EnsembleResult:
     trajectories: np.ndarray | None = None
     trajectory_times: np.ndarray | None = None
     metadata: dict = field(default_factory=dict)
+    escape_summary: dict | None = None
 
     # -- escape statistics ---------------------------------------------------------------------
     @property
@@ -92,16 +96,25 @@ class EnsembleResult:
 
     @property
     def n_paths(self) -> int:
+        if self.exit_step is None:
+            return int(self.escape_summary["n_paths"])
         return int(self.exit_step.shape[0])
+
+    def _per_path(self, name):
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(f"this result kept summaries only (run_ensemble(..., keep_paths=False)): no "
+                             f"per-path {name}; see result.escape_summary")
+        return value
 
     @property
     def escaped(self) -> np.ndarray:
         """Mask of paths that reached the exit region before ``t_max``."""
-        return self.exit_step >= 0
+        return self._per_path("exit_step") >= 0
 
     @property
     def diverged(self) -> np.ndarray:
-        return self.diverged_step >= 0
+        return self._per_path("diverged_step") >= 0
 
     @property
     def censored(self) -> np.ndarray:
@@ -110,12 +123,14 @@ class EnsembleResult:
 
     @property
     def n_diverged(self) -> int:
+        if self.exit_step is None:
+            return int(self.escape_summary["diverged"])
         return int(np.count_nonzero(self.diverged))
 
     @property
     def escape_iterations(self) -> np.ndarray:
         """First-passage step of each path (−1 where it did not escape)."""
-        return self.exit_step
+        return self._per_path("exit_step")
 
     @property
     def escape_times(self) -> np.ndarray:
@@ -123,6 +138,10 @@ class EnsembleResult:
         return np.where(self.escaped, self.exit_step * self.dt, np.inf)
 
     def summary(self) -> dict:
+        if self.exit_step is None:
+            e = self.escape_summary
+            return {**{k: e[k] for k in ("n_paths", "escaped", "censored", "diverged")},
+                    "by_exit": {int(k): int(v) for k, v in e["by_exit"]}}
         labels, counts = np.unique(self.exit_label[self.escaped], return_counts=True)
         return {
             "n_paths": self.n_paths,
@@ -213,6 +232,9 @@ class EnsembleResult:
         kw = dict(arrays)
         kw.update(meta["scalars"])
         kw["metadata"] = meta["metadata"]
+        if kw.get("escape_summary") is not None:  # summaries only: no per-path arrays were saved
+            for name in ("exit_step", "exit_label", "diverged_step"):
+                kw.setdefault(name, None)
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(kw) - names)
         required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
