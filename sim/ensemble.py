@@ -329,6 +329,8 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         "numba_version": numba.__version__, "problem": problem.describe(),
         "wall_time_s": time.perf_counter() - t_start,
     }
+    if hasattr(be, "stats"):  # launches and host synchronisations of the GPU backends
+        metadata["backend_stats"] = dict(be.stats)
     return EnsembleResult(
         times=times, steps=steps_asked, n_alive=n_alive, mean=mean, cov=cov, exit_step=exit_step,
         exit_label=exit_label, diverged_step=diverged_step, dt=dt, n_steps=n_steps, t_max=t_max,

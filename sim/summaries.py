@@ -60,13 +60,14 @@ class MomentTree:
         self._stack.append(node)
 
     def result(self):
-        """``(n_alive, mean, cov)`` as in the full mode (cov unbiased; NaN with fewer than 2 paths)."""
+        """``(n_alive, mean, cov)`` as in the full mode (cov unbiased, ``m2/(n-1)``)."""
         acc = self._stack[-1][1]
         for _, part in reversed(self._stack[:-1]):
             acc = _chan(part, acc)
         n, mean, m2 = acc
+        mean = np.where(n[:, None] > 0, mean, np.nan)  # as the full mode: no path alive → NaN
         with np.errstate(invalid="ignore", divide="ignore"):
-            cov = m2 / (n - 1.0)[:, None, None]
+            cov = np.where(n[:, None, None] > 0, m2 / (n - 1.0)[:, None, None], np.nan)
         return n.astype(np.int64), mean, cov
 
 
