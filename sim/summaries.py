@@ -111,7 +111,7 @@ class EscapeTally:
         return {
             "n_paths": self.n_paths, "escaped": e, "diverged": self.diverged,
             "censored": self.n_paths - e - self.diverged,
-            "by_exit": sorted(self.by_exit.items()),
+            "by_exit": [[k, v] for k, v in sorted(self.by_exit.items())],
             "exit_step_sum": self.step_sum, "exit_step_sumsq": self.step_sumsq,
             "exit_step_min": self.step_min, "exit_step_max": self.step_max,
             "escape_time_mean": mean * self.dt, "escape_time_std": float(np.sqrt(var)) * self.dt,

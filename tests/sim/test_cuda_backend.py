@@ -26,6 +26,7 @@ import pytest
 def _activate_simulator() -> bool:
     if os.environ.get("NUMBA_ENABLE_CUDASIM", "") == "0":
         return False
+    pytest.importorskip("numba_cuda", reason="numba-cuda is not installed (optdyn[test] has it)")
     if "numba.cuda" not in sys.modules:
         import numba
 
