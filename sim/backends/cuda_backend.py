@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 import types
 from functools import lru_cache
 
@@ -380,7 +381,9 @@ class FusedCudaBackend:
 
     ``stats`` counts, over the backend's life, ``launches``, ``host_syncs`` (one per step window),
     ``steps`` (step indices run, summed over chunks) and ``chunks``: the evidence that the step loop
-    never synchronises (``host_syncs <= steps / STEPS_PER_LAUNCH + chunks``).
+    never synchronises (``host_syncs <= steps / STEPS_PER_LAUNCH + chunks``); ``kernel_s`` is the
+    time from each chunk's first launch to its last synchronisation (what ``benchmarks/bench_gpu.py``
+    reports as kernel throughput).  ``run_ensemble`` copies them into ``metadata["backend_stats"]``.
     """
 
     rngs = ("philox",)
@@ -409,7 +412,7 @@ class FusedCudaBackend:
         self.dtype = _PRECISIONS[precision]
         self.steps_per_launch, self.threads = int(steps_per_launch), int(threads_per_block)
         self.name = "cuda-sim" if simulator else f"torch:cuda:{self.device_index}"
-        self.stats = dict(launches=0, host_syncs=0, steps=0, chunks=0)
+        self.stats = dict(launches=0, host_syncs=0, steps=0, chunks=0, kernel_s=0.0)
 
     def simulate_chunk(self, problem, bound_noise, path_start, out, n_steps, save_steps, seed,
                        n_record, record_every):
@@ -461,6 +464,7 @@ class FusedCudaBackend:
         ctab = cuda.device_array((self.steps_per_launch, max(1, n_coef)), np.float64)
         n_alive = cuda.device_array(1, np.int64)
         self.stats["chunks"] += 1
+        t0 = time.perf_counter()
         for k_begin in range(1, n_steps + 1, self.steps_per_launch):
             k_end = min(n_steps, k_begin + self.steps_per_launch - 1)
             width = k_end - k_begin + 1
@@ -476,6 +480,7 @@ class FusedCudaBackend:
             self.stats["host_syncs"] += 1
             if int(n_alive.copy_to_host()[0]) == 0:  # the one synchronisation per window
                 break
+        self.stats["kernel_s"] += time.perf_counter() - t0
         out.saved[:] = saved.copy_to_host()
         out.exit_step[:] = exit_step.copy_to_host()
         out.exit_label[:] = exit_lab.copy_to_host()
