@@ -298,7 +298,8 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
             if keep:
                 exit_step[lo:hi], exit_label[lo:hi] = out.exit_step, out.exit_label
                 diverged_step[lo:hi] = out.diverged_step
-            tally.add(out.exit_step, out.exit_label, out.diverged_step)
+            else:
+                tally.add(out.exit_step, out.exit_label, out.diverged_step)
             if store_samples:
                 samples[:, lo:hi] = out.saved.transpose(1, 0, 2)[order]
             for b in range(0, hi - lo, BLOCK):
@@ -315,7 +316,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         n_alive, mean, cov = n_alive[order], mean[order], cov[order]  # rows in the order asked
     else:
         n_alive, mean, cov = np.zeros(0, np.int64), np.zeros((0, dim)), np.zeros((0, dim, dim))
-    n_div = tally.diverged
+    n_div = int(np.count_nonzero(diverged_step >= 0)) if keep else tally.diverged
     if n_div:
         import warnings
 

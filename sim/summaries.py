@@ -91,12 +91,14 @@ class EscapeTally:
         self.escaped += int(steps.size)
         if not steps.size:
             return
-        labels, counts = np.unique(exit_label[hit], return_counts=True)
-        for lab, c in zip(labels.tolist(), counts.tolist()):
-            self.by_exit[lab] = self.by_exit.get(lab, 0) + c
-        s = steps.astype(object)  # exact integer sums
-        self.step_sum += int(s.sum())
-        self.step_sumsq += int((s * s).sum())
+        counts = np.bincount(exit_label[hit])  # labels are small positive ints
+        for lab in np.flatnonzero(counts).tolist():
+            self.by_exit[lab] = self.by_exit.get(lab, 0) + int(counts[lab])
+        # exact integer sums: steps < 2**32 split into 16-bit halves, s² = a²·2³² + 2ab·2¹⁶ + b²,
+        # each partial sum fits int64 for any chunk up to 2**30 paths
+        a, b = steps >> 16, steps & 0xFFFF
+        self.step_sum += int(steps.sum())
+        self.step_sumsq += (int((a * a).sum()) << 32) + (int((a * b).sum()) << 17) + int((b * b).sum())
         lo, hi = int(steps.min()), int(steps.max())
         self.step_min = lo if self.step_min is None else min(self.step_min, lo)
         self.step_max = hi if self.step_max is None else max(self.step_max, hi)
