@@ -63,6 +63,7 @@ except ImportError as exc:  # pragma: no cover - numba-cuda missing
     raise ImportError("the fused GPU backend needs numba-cuda: pip install 'optdyn[gpu]'") from exc
 
 from .._jit import jit
+from .numba_backend import kernel_pieces
 from .philox import MAX_STEPS, philox_key, philox_normals
 
 __all__ = ["FusedCudaBackend", "device_function", "make_cuda_kernels", "cuda_kernels_for", "compile_ptx",
@@ -242,8 +243,9 @@ def device_function(fn, dim: int):
 def make_cuda_kernels(step, step_coefficients, exit_label, dim, n_aux, n_z, n_coef, n_work, precision):
     """``(coefficients_kernel, step_kernel)`` for one combination (see :func:`cuda_kernels_for`).
 
-    ``coefficients_kernel[blocks, threads](k_begin, dp, table)`` fills ``table[k - k_begin]`` with the
-    dynamics' per-step coefficients (computed once per step, as the CPU kernel does per block);
+    ``coefficients_kernel[blocks, threads](k_begin, dp, table, n_alive)`` fills ``table[k - k_begin]``
+    with the dynamics' per-step coefficients (computed once per step, as the CPU kernel does per
+    block) and zeroes the alive counter;
     ``step_kernel[blocks, threads](...)`` advances every alive path of the chunk from step
     ``k_begin`` to ``k_end`` (see :meth:`FusedCudaBackend.simulate_chunk` for the arguments).
     """
@@ -257,8 +259,10 @@ def make_cuda_kernels(step, step_coefficients, exit_label, dim, n_aux, n_z, n_co
     n_a, n_zz, n_w = max(1, n_aux), max(1, n_z), max(1, n_work)
 
     @cuda.jit
-    def coefficients_kernel(k_begin, dp, table):
+    def coefficients_kernel(k_begin, dp, table, n_alive):
         i = cuda.grid(1)
+        if i == 0:
+            n_alive[0] = 0  # reset for the step kernel that follows on the same stream
         if i < table.shape[0]:
             d_coef(k_begin + i, dp, table[i])
 
@@ -329,8 +333,6 @@ def make_cuda_kernels(step, step_coefficients, exit_label, dim, n_aux, n_z, n_co
 def cuda_kernels_for(problem, bound_noise=None, precision: str = "float64"):
     """The CUDA kernels of ``problem``'s combination: the same per-step pieces as the numba CPU kernel
     (:func:`sim.backends.numba_backend.kernel_pieces`), compiled for the device."""
-    from .numba_backend import kernel_pieces
-
     if bound_noise is None:
         bound_noise = problem.noise.bind(problem.landscape)
     return make_cuda_kernels(*kernel_pieces(problem, bound_noise), precision)
@@ -346,17 +348,13 @@ def compile_ptx(problem, precision: str = "float64", cc=(9, 0)) -> str:
     if simulator_active():
         raise RuntimeError("compile_ptx needs the real numba-cuda target (NUMBA_ENABLE_CUDASIM is set)")
     from numba import float32, float64, int8, int64, uint64
+    from numba.cuda import dispatcher as cuda_dispatcher
 
-    bound = problem.noise.bind(problem.landscape)
-    from .numba_backend import kernel_pieces
-
-    pieces = kernel_pieces(problem, bound)
-    _, step_kernel = make_cuda_kernels(*pieces, precision)
+    _, step_kernel = cuda_kernels_for(problem, precision=precision)
     f = float64 if precision == "float64" else float32
     a2, a3, i1 = f[:, :], f[:, :, :], int64[:]
     sig = (a2, a2, a2, int8[:], int64, int64, int64, i1, float64[:, :], float64[:], float64[:],
            float64[:], float64[:], uint64, uint64, int64, a3, i1, i1, i1, int64, int64, a3, int64[:])
-    from numba.cuda import dispatcher as cuda_dispatcher
 
     # Device functions ask the current device for its compute capability while they are typed;
     # without a device (the point of this function) it is given: ``cc``.
@@ -428,8 +426,6 @@ class FusedCudaBackend:
 
     def _run(self, problem, bound_noise, path_start, out, n_steps, save_steps, seed, n_record,
              record_every):
-        from .numba_backend import kernel_pieces
-
         pieces = kernel_pieces(problem, bound_noise)
         coef_kernel, step_kernel = make_cuda_kernels(*pieces, self.precision)
         n, dim = out.saved.shape[0], problem.dim
@@ -468,8 +464,7 @@ class FusedCudaBackend:
         for k_begin in range(1, n_steps + 1, self.steps_per_launch):
             k_end = min(n_steps, k_begin + self.steps_per_launch - 1)
             width = k_end - k_begin + 1
-            coef_kernel[-(-width // tpb), tpb](np.int64(k_begin), dp, ctab[:width])
-            n_alive.copy_to_device(np.zeros(1, np.int64))
+            coef_kernel[-(-width // tpb), tpb](np.int64(k_begin), dp, ctab[:width], n_alive)
             j_begin = int(np.searchsorted(save_steps, k_begin))
             step_kernel[blocks, tpb](x_st, aux_st, w_st, alive, np.int64(k_begin), np.int64(k_end),
                                      np.int64(j_begin), steps_d, ctab, lp, nzp, dp, ep, k0, k1,
