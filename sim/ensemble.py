@@ -212,7 +212,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         keeps summaries only (:mod:`sim.summaries`: moments, escape counts and exit-step
         statistics in ``result.escape_summary``; the per-path fields are None), so memory is
         bounded by ``chunk_size`` for any ``n_paths``.  Default: True up to
-        :data:`sim.summaries.KEEP_PATHS_LIMIT` paths, False beyond.
+        :data:`sim.summaries.KEEP_PATHS_LIMIT` paths or with ``store_samples``, False otherwise.
     n_record, record_every : int
         Store full trajectories of the first ``n_record`` paths every ``record_every`` steps.
     store_samples : bool
@@ -261,10 +261,10 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     dt = dyn.dt
     n_steps = _n_steps(dt, t_max, "lr" if dyn.kind == "discrete" else "dt")
     save_steps, order, steps_asked, times = _steps_for(save_times, dt, t_max, n_steps)
-    keep = n_paths <= KEEP_PATHS_LIMIT if keep_paths is None else bool(keep_paths)
+    keep = (store_samples or n_paths <= KEEP_PATHS_LIMIT) if keep_paths is None else bool(keep_paths)
     if store_samples and not keep:
-        raise ValueError("store_samples=True keeps every path's states: it needs keep_paths=True "
-                         f"(n_paths={n_paths}; the default keeps summaries only beyond {KEEP_PATHS_LIMIT})")
+        raise ValueError("store_samples=True keeps every path's states: it cannot be combined with "
+                         "keep_paths=False")
     be = get_backend(backend, precision=precision, rng=rng)
     bound_noise = problem.noise.bind(problem.landscape)
 

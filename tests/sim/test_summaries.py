@@ -47,6 +47,7 @@ def test_default_switches_to_summaries_beyond_the_limit(monkeypatch):
     assert sim.run_ensemble(PROB, 101, 3.0, **KW).exit_step is None
     assert sim.run_ensemble(PROB, 100, 3.0, **KW).exit_step.shape == (100,)
     assert sim.run_ensemble(PROB, 101, 3.0, keep_paths=True, **KW).exit_step.shape == (101,)
+    assert sim.run_ensemble(PROB, 101, 3.0, store_samples=True, **KW).exit_step.shape == (101,)
     with pytest.raises(ValueError, match="store_samples"):
         sim.run_ensemble(PROB, 10, 3.0, keep_paths=False, store_samples=True, **KW)
 
