@@ -4,7 +4,7 @@ the numba backend supports (shared by the GPU-path tests and ``benchmarks/bench_
 Each case is a landscape with the noise model and exit region it is paired with; the noise binds
 to every compiled path there is: a constant factor (quadratic), a fixed eigenbasis (profile wells,
 Styblinski–Tang), the critical point of the region (local noise), white noise, and the general
-eigen-decomposition (the curved double well).  Every registered dynamics example is assigned to one
+eigen-decomposition (the curved double well, also under local noise).  Every registered dynamics example is assigned to one
 case, round robin (:func:`assignments`), so each example runs once and every case gets several."""
 from __future__ import annotations
 
@@ -48,8 +48,14 @@ def _curved():
     return land, sim.HessianNoise(6.0, floor=0.1), land.exit_beyond(0, 0, at="saddle"), land.minima[0]
 
 
+def _curved_local():
+    land = sim.CurvedDoubleWell()
+    return land, sim.LocalHessianNoise(6.0, floor=0.1), sim.BallExit(land.minima[0], 0.5), land.minima[0]
+
+
 CASES = {"quadratic": _quadratic, "wells-local": _wells_local, "flat-sharp": _flat_sharp,
-         "quartic-white": _quartic_white, "styblinski": _styblinski, "curved": _curved}
+         "quartic-white": _quartic_white, "styblinski": _styblinski, "curved": _curved,
+         "curved-local": _curved_local}
 
 
 def problem(case: str, dyn) -> sim.Problem:
