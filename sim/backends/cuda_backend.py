@@ -411,6 +411,17 @@ class FusedCudaBackend:
         self.steps_per_launch, self.threads = int(steps_per_launch), int(threads_per_block)
         self.name = "cuda-sim" if simulator else f"torch:cuda:{self.device_index}"
         self.stats = dict(launches=0, host_syncs=0, steps=0, chunks=0, kernel_s=0.0)
+        self._buffers = {}
+
+    def _upload(self, name, host):
+        """``host`` on the device, in the buffer ``name`` when one of the same shape and type exists
+        (chunks of equal size reuse their device memory instead of queueing frees)."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != host.shape or buf.dtype != host.dtype or host.size == 0:
+            buf = self._buffers[name] = cuda.to_device(np.ascontiguousarray(host))
+        else:
+            buf.copy_to_device(np.ascontiguousarray(host))
+        return buf
 
     def simulate_chunk(self, problem, bound_noise, path_start, out, n_steps, save_steps, seed,
                        n_record, record_every):
@@ -440,20 +451,20 @@ class FusedCudaBackend:
         rec_h = np.full((max(1, n_rec), max(1, out.record.shape[1]), dim), np.nan, f)
         if n_rec:
             rec_h[:, 0] = x0
-        d = cuda.to_device
-        x_st = d(np.tile(x0, (n, 1)))
-        aux_st = d(np.tile(np.asarray(problem.initial_state, f).reshape(1, -1), (n, 1))
+        d = self._upload
+        x_st = d("x", np.tile(x0, (n, 1)))
+        aux_st = d("aux", np.tile(np.asarray(problem.initial_state, f).reshape(1, -1), (n, 1))
                    if n_aux else np.zeros((n, 1), f))
-        w_st = d(np.full((n, max(1, n_work)), np.nan, f))
-        alive = d(np.ones(n, np.int8))
-        saved = d(saved_h)
-        exit_step, exit_lab = d(np.full(n, -1, np.int64)), d(np.zeros(n, np.int64))
-        div_step = d(np.full(n, -1, np.int64))
-        record = d(rec_h)
-        params = [d(np.ascontiguousarray(a, np.float64)) for a in
-                  (problem.landscape.params, bound_noise.params, problem.dynamics.params, problem.exit.params)]
-        lp, nzp, dp, ep = params
-        steps_d = d(save_steps if save_steps.size else np.zeros(0, np.int64))
+        w_st = d("w", np.full((n, max(1, n_work)), np.nan, f))
+        alive = d("alive", np.ones(n, np.int8))
+        saved = d("saved", saved_h)
+        exit_step, exit_lab = d("exit_step", out.exit_step), d("exit_label", out.exit_label)
+        div_step = d("diverged_step", out.diverged_step)
+        record = d("record", rec_h)
+        lp, nzp, dp, ep = (d(name, np.ascontiguousarray(a, np.float64)) for name, a in
+                           (("lp", problem.landscape.params), ("nzp", bound_noise.params),
+                            ("dp", problem.dynamics.params), ("ep", problem.exit.params)))
+        steps_d = d("save_steps", save_steps)
         k0, k1 = (np.uint64(v) for v in philox_key(seed))
         tpb = self.threads
         blocks = -(-n // tpb)
@@ -476,9 +487,12 @@ class FusedCudaBackend:
             if int(n_alive.copy_to_host()[0]) == 0:  # the one synchronisation per window
                 break
         self.stats["kernel_s"] += time.perf_counter() - t0
-        out.saved[:] = saved.copy_to_host()
-        out.exit_step[:] = exit_step.copy_to_host()
-        out.exit_label[:] = exit_lab.copy_to_host()
-        out.diverged_step[:] = div_step.copy_to_host()
+        if f is np.float64:
+            saved.copy_to_host(out.saved)
+        else:
+            out.saved[:] = saved.copy_to_host()
+        exit_step.copy_to_host(out.exit_step)
+        exit_lab.copy_to_host(out.exit_label)
+        div_step.copy_to_host(out.diverged_step)
         if n_rec:
             out.record[path_start:path_start + n_rec] = record.copy_to_host()

@@ -254,3 +254,13 @@ def test_benchmark_gpu_branch_runs_in_the_simulator(capsys):
     assert bench_gpu.gpu_main(args) == 0
     rows = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(("SGD SDE", "Adam", "AdaiSDE"))]
     assert len(rows) == 6 and all("e+" in r for r in rows)
+
+
+def test_several_chunks_same_as_one():
+    """Chunks of 1024 paths (device buffers reused, the last chunk shorter) against one chunk."""
+    prob = G.problem("quadratic", sim.SGD(0.2))
+    one = _run(prob, "cuda-sim", n_paths=2100, n_steps=3, chunk_size=4096)
+    three = _run(prob, "cuda-sim", n_paths=2100, n_steps=3, chunk_size=1024)
+    assert three.metadata["backend_stats"]["chunks"] == 3
+    for name in ("exit_step", "exit_label", "diverged_step", "n_alive", "mean", "cov", "trajectories"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(three, name), err_msg=name)
