@@ -81,7 +81,9 @@ def test_kernel_matches_numba_cpu(case, dyn):
     kernel also against the NumPy reference."""
     prob = G.problem(case, dyn)
     cpu = _run(prob, "numba")
-    _assert_same_paths(_run(prob, "cuda-sim"), cpu)
+    gpu = _run(prob, "cuda-sim")
+    assert cpu.metadata["rng"] == gpu.metadata["rng"] == "philox" and gpu.metadata["backend"] == "cuda-sim"
+    _assert_same_paths(gpu, cpu)
     _assert_same_paths(cpu, _run(prob, "numpy"))
 
 
