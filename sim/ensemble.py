@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _validation as V
 from .backends import get_backend
+from .backends.philox import MAX_STEPS as PHILOX_MAX_STEPS
 from .problem import Problem
 from .results import EnsembleResult
 from .summaries import KEEP_PATHS_LIMIT, EscapeTally, MomentTree
@@ -266,6 +267,9 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         raise ValueError("store_samples=True keeps every path's states: it cannot be combined with "
                          "keep_paths=False")
     be = get_backend(backend, precision=precision, rng=rng)
+    if be.rng == "philox" and n_steps > PHILOX_MAX_STEPS:
+        raise ValueError(f"t_max={t_max!r} is {n_steps} steps, more than the Philox streams' step counter "
+                         f"holds ({PHILOX_MAX_STEPS}); use a larger step or rng='xoshiro' (CPU backends)")
     bound_noise = problem.noise.bind(problem.landscape)
 
     dim, n_save = problem.dim, save_steps.size

@@ -64,7 +64,7 @@ except ImportError as exc:  # pragma: no cover - numba-cuda missing
 
 from .._jit import jit
 from .numba_backend import kernel_pieces
-from .philox import MAX_STEPS, philox_key, philox_normals
+from .philox import philox_key, philox_normals
 
 __all__ = ["FusedCudaBackend", "device_function", "make_cuda_kernels", "cuda_kernels_for", "compile_ptx",
            "jacobi_eigh", "simulator_active", "STEPS_PER_LAUNCH", "THREADS_PER_BLOCK"]
@@ -425,8 +425,6 @@ class FusedCudaBackend:
 
     def simulate_chunk(self, problem, bound_noise, path_start, out, n_steps, save_steps, seed,
                        n_record, record_every):
-        if n_steps > MAX_STEPS:
-            raise ValueError(f"n_steps={n_steps} exceeds the Philox step counter's range ({MAX_STEPS})")
         if self.simulator:
             self._run(problem, bound_noise, path_start, out, n_steps, save_steps, seed, n_record,
                       record_every)

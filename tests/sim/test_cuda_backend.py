@@ -191,6 +191,8 @@ def test_bad_requests():
         sim.run_ensemble(prob, 4, 1.0, backend="torch:cuda")
     with pytest.raises(ValueError, match="rng"):
         sim.run_ensemble(prob, 4, 1.0, backend="torch", rng="philox")
+    with pytest.raises(ValueError, match="t_max.*Philox"):  # the step is one 32-bit counter word
+        sim.run_ensemble(prob, 4, 0.05 * 2**32, backend="numpy", rng="philox")
 
 
 def test_summaries_only_on_the_fused_path():
