@@ -1,6 +1,7 @@
-"""Counter-based Philox streams (sim/backends/philox.py): published known-answer vectors, the
-compiled scalar functions against the NumPy reference, statelessness (a normal depends only on
-(seed, path, step, index)), and the distribution of the normals.
+"""Counter-based Philox streams (sim/backends/philox.py): published known-answer vectors, Triton's
+implementation (in its CPU interpreter), the compiled scalar functions against the NumPy reference,
+statelessness (a normal depends only on (seed, path, step, index)), and the distribution of the
+normals.
 
 Tolerance of compiled vs NumPy normals: the integers are exact; the normals go through log, sqrt
 and cos/sin, which the compiled code takes from the C library and NumPy from its own (possibly
@@ -72,3 +73,43 @@ def test_normal_distribution():
     for a, b in ((z[:-1], z[1:]), (z[..., 0], z[..., 1])):
         r = np.corrcoef(a.ravel(), b.ravel())[0, 1]
         assert abs(r) < N_SE / np.sqrt(a.size)
+
+
+_TRITON = """
+import os, sys
+os.environ["TRITON_INTERPRET"] = "1"
+try:
+    import numpy as np, torch, triton, triton.language as tl
+except ImportError as exc:
+    print(exc); sys.exit(77)
+
+@triton.jit
+def words(out_ptr, seed, n: tl.constexpr):
+    offs = tl.arange(0, n)
+    a, b, c, d = tl.randint4x(seed, offs, n_rounds=10)
+    for i, w in enumerate((a, b, c, d)):
+        tl.store(out_ptr + offs * 4 + i, w)
+
+out = torch.zeros(64 * 4, dtype=torch.int32)
+words[(1,)](out, {seed}, 64)
+print(" ".join(str(v) for v in out.numpy().view(np.uint32)))
+"""
+
+
+def test_matches_triton_philox():
+    """An independent implementation: Triton's ``tl.randint4x`` (Philox4x32-10, counter
+    ``(offset, 0, 0, 0)``, key ``(seed, 0)``) in Triton's CPU interpreter, 64 counters."""
+    import os
+    import subprocess
+    import sys
+
+    seed = 1234567
+    out = subprocess.run([sys.executable, "-c", _TRITON.format(seed=seed)], capture_output=True, text=True,
+                         timeout=600, env={**os.environ, "TRITON_INTERPRET": "1"})
+    if out.returncode == 77:
+        pytest.skip(f"triton/torch not importable: {out.stdout.strip()}")
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = np.array(out.stdout.split(), dtype=np.uint64).reshape(64, 4)
+    zero = np.zeros(64, np.uint64)
+    ref = P._np_philox([np.arange(64, dtype=np.uint64), zero, zero, zero], seed, 0)
+    np.testing.assert_array_equal(got, np.stack(ref, axis=1))
