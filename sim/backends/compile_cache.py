@@ -224,6 +224,29 @@ class _ContentKeyedCache(caching.FunctionCache):
         return (sig, codegen.magic_tuple(), self._key)
 
 
+def _unique_symbol_ids() -> None:
+    """Start numba's per-process function counter at a random 48-bit offset.
+
+    numba names every compiled function ``qualname$<n>`` with ``n`` from a per-process counter
+    (``numba.core.bytecode.FunctionIdentity._unique_ids``), and a library loaded from the disk cache
+    keeps the names it was compiled with.  Two kernels compiled first in two different processes
+    therefore both contain, e.g., ``make_ensemble_kernel.<locals>.run_block$<n>`` with the same
+    ``n``; loaded together into a third process, the second kernel's call resolves to the first
+    kernel's function and runs the wrong dynamics (measured: Adam returning SGD's paths after an SGD
+    kernel had been loaded).  A random start makes equal names across processes improbable
+    (~k²/2⁴⁸ for k functions).
+    """
+    import itertools
+    import secrets
+
+    from numba.core import bytecode
+
+    bytecode.FunctionIdentity._unique_ids = itertools.count(1 + secrets.randbits(48))
+
+
+_unique_symbol_ids()
+
+
 def enable_disk_cache(dispatcher: Dispatcher) -> bool:
     """Give ``dispatcher`` the content-keyed disk cache; returns whether it is cached.
 

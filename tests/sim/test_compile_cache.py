@@ -137,3 +137,34 @@ def test_a_fresh_process_loads_the_kernel_and_gets_the_same_numbers(tmp_path):
     assert runs[0][0] == "0" and int(runs[1][0]) >= 1  # compiled, then loaded
     assert runs[0][1:] == runs[1][1:]
     assert any(p.suffix == ".nbc" for p in tmp_path.rglob("*"))
+
+
+_TWO_KERNELS = """
+import sys, numpy as np, optdyn.sim as sim
+land = sim.QuadraticSaddle([1.0, -0.5])
+probs = {name: sim.Problem(land, sim.HessianNoise(1.0), dyn, x0=np.array([0.1, -0.05]))
+         for name, dyn in (("sgd", sim.SGD(0.05)), ("adam", sim.Adam(0.05, beta1=0.8, beta2=0.99)))}
+for name in sys.argv[1:]:
+    kw = dict(n_record=4, seed=11)
+    a = sim.run_ensemble(probs[name], 4, 0.5, **kw).trajectories
+    b = sim.run_ensemble(probs[name], 4, 0.5, backend="numpy", **kw).trajectories
+    print(name, float(np.abs(a - b).max()))
+"""
+
+
+@pytest.mark.slow
+def test_kernels_compiled_in_different_processes_load_together(tmp_path):
+    """Two kernels, each compiled first in its own process, then both loaded from the cache into a
+    third: each must still run its own dynamics (numba names functions ``qualname$<counter>``; with
+    the same counter in both compiling processes the second kernel used to call the first one's
+    block function)."""
+    env = dict(os.environ, OPTDYN_CACHE_DIR=str(tmp_path), OPTDYN_CACHE="1")
+
+    def run(*names):
+        out = subprocess.run([sys.executable, "-c", _TWO_KERNELS, *names], env=env, capture_output=True,
+                             text=True, check=True).stdout.split()
+        return {out[i]: float(out[i + 1]) for i in range(0, len(out), 2)}
+
+    run("sgd"), run("adam")
+    both = run("sgd", "adam")
+    assert both["sgd"] < 1e-12 and both["adam"] < 1e-12, both
