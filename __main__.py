@@ -3,4 +3,5 @@ import sys
 
 from .validate.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a worker process re-imports the main module (Dask, multiprocessing)
+    sys.exit(main())

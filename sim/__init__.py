@@ -11,6 +11,7 @@ from .exact import (affine_recursion_moments, exact_scheme_moments, exact_sde_mo
                     linear_sde_moments)
 from .exact import exact_scheme_state_moments, exact_sde_state_moments
 from .noise import HessianNoise, LocalHessianNoise, NoiseBase, WhiteNoise
+from .bounded_noise import TwoPointNoise, UniformNoise
 from .problem import Problem
 from .results import EnsembleResult, load_result
 from .backends import available_backends, get_backend, register_backend
@@ -24,9 +25,12 @@ __all__ = [
     "exact_scheme_state_moments", "exact_sde_state_moments",
 ]
 from .landscapes import (CurvedDoubleWell, FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell,
-                    StyblinskiTang, WellsLandscapeBase)
+                    StyblinskiTang, SymbolicLandscape, WellsLandscapeBase)
 
-from . import escape, exact  # noqa: E402  (escape-time statistics: sim.escape.*; exact solvers)
+from . import escape, exact, schedules  # noqa: E402  (escape-time statistics: sim.escape.*; exact solvers)
+from .landscapes import LinearSlope, WellChain  # noqa: E402
+from .merge import merge  # noqa: E402  (exact merge of runs over adjacent path ranges)
 
+__all__ += ["TwoPointNoise", "UniformNoise", "schedules", "WellChain", "LinearSlope", "merge"]
 __all__ += ["escape", "exact", "LocalHessianNoise", "WellsLandscapeBase", "PiecewiseQuadraticWells", "FlatSharpDoubleWell",
-            "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell"]
+            "QuarticDoubleWell", "StyblinskiTang", "CurvedDoubleWell", "SymbolicLandscape"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 import time
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ import numpy as np
 from . import _validation as V
 from .backends import get_backend
 from .backends.philox import MAX_STEPS as PHILOX_MAX_STEPS
+from .launches import LaunchPlan, Progress, progress_default
 from .problem import Problem
 from .results import EnsembleResult
 from .summaries import KEEP_PATHS_LIMIT, EscapeTally, MomentTree
@@ -107,6 +107,37 @@ def _steps_for(save_times, dt: float, t_max: float, n_steps: int):
     return unique_steps, order.astype(np.int64).reshape(-1), steps, steps * dt
 
 
+def _steps_on_axis(save_times, step_times: np.ndarray, t_max: float):
+    """:func:`_steps_for` on a non-uniform time axis ``step_times`` (``t_0 = 0 … t_n``, a
+    learning-rate schedule, :mod:`sim.schedules`): each time goes to the step of nearest time."""
+    empty = np.array([], dtype=np.int64)
+    if save_times is None:
+        return empty, empty, empty, np.array([])
+    t = np.atleast_1d(V.finite_array("save_times", save_times))
+    if t.ndim != 1:
+        raise ValueError(f"save_times must be 1-dimensional, got shape {t.shape}")
+    bad = (t < 0) | (t > t_max * (1 + 1e-12))
+    if np.any(bad):
+        raise ValueError(f"save_times must lie in [0, t_max] = [0, {t_max}]; got {t[bad].tolist()}")
+    hi = np.clip(np.searchsorted(step_times, t), 1, step_times.size - 1)
+    lo = hi - 1
+    steps = np.where(t - step_times[lo] <= step_times[hi] - t, lo, hi).astype(np.int64)
+    unique_steps, order = np.unique(steps, return_inverse=True)
+    return unique_steps, order.astype(np.int64).reshape(-1), steps, step_times[steps]
+
+
+def _observables(landscape, saved: np.ndarray) -> np.ndarray:
+    """``(n, n_save, 2)``: the loss and ``‖∇L‖²`` of every saved state (NaN where a path had stopped)."""
+    n, n_save, dim = saved.shape
+    x = saved.reshape(-1, dim)
+    ok = np.isfinite(x).all(axis=1)
+    out = np.full((x.shape[0], 2), np.nan)
+    if np.any(ok):
+        out[ok, 0] = landscape.value(x[ok])
+        out[ok, 1] = np.sum(landscape.gradient(x[ok]) ** 2, axis=1)
+    return out.reshape(n, n_save, 2)
+
+
 def _physical_memory() -> int | None:
     """Bytes of physical memory (Linux/macOS ``sysconf``), or None where it cannot be read."""
     try:
@@ -170,7 +201,8 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
                  backend: str = "numba", n_record: int = 0, record_every: int = 1,
                  store_samples: bool = False, chunk_size: int = 65536, n_threads: int | None = None,
                  progress: bool | None = None, precision: str = "float64",
-                 rng: str | None = None, keep_paths: bool | None = None) -> EnsembleResult:
+                 observables: bool = False, path_start: int = 0, rng: str | None = None,
+                 keep_paths: bool | None = None) -> EnsembleResult:
     r"""Run ``n_paths`` independent paths of ``problem`` up to time ``t_max``.
 
     Parameters
@@ -223,9 +255,27 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         Does not change the result.
     n_threads : int, optional
         numba threads for this run (default: numba's setting).  Does not change the result.
-    progress : bool, optional
-        Print progress to stderr after each chunk; default: when there is more than one chunk and
-        stderr is a terminal.
+    progress : bool or callable, optional
+        A ``tqdm`` progress bar (paths done, escapes so far, rate, time left), shown once the run
+        has taken 2 s; default: when stderr is a terminal or in Jupyter.  On the CPU backends the
+        paths run as launches of about 0.5 s (:mod:`sim.launches`), so the bar moves and Ctrl-C is
+        honoured within about a second; the launch sizes do not change the result.
+        Ctrl-C returns the paths finished so far as a *partial* result (``metadata["partial"]``
+        is True, with a warning): paths ``path_start … path_start + result.n_paths - 1``.
+        A function ``f(n_paths, n_escaped)`` instead is called after each launch (no bar).
+    path_start : int
+        Global index of the first path (a multiple of :data:`BLOCK`; default 0): the run covers
+        paths ``path_start … path_start + n_paths - 1``, which draw the same numbers as in any
+        other run of the same seed.  Runs over adjacent ranges combine with
+        :func:`sim.merge` into exactly (bit for bit) the result of one run over all of them.
+        Trajectories (``n_record``) are those of global paths ``0 … n_record - 1``, so need
+        ``path_start = 0``.
+    observables : bool
+        Also reduce the loss :math:`L(\theta)` and :math:`\|\nabla L(\theta)\|^2` of every path at
+        the save times (ensemble means and standard errors, no trajectories kept): the result's
+        ``loss_mean``/``loss_sem``/``grad_norm2_mean``/``grad_norm2_sem`` and
+        :meth:`~sim.results.EnsembleResult.running_min_grad_norm2`.  Evaluated with the landscape's
+        vectorised NumPy functions on each chunk's saved states, so every backend gives them.
 
     Returns
     -------
@@ -254,14 +304,32 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     n_record = V.positive_int("n_record", n_record, minimum=0)
     record_every = V.positive_int("record_every", record_every)
     chunk_size = V.positive_int("chunk_size", chunk_size)
+    path_start = V.positive_int("path_start", path_start, minimum=0)
+    if path_start % BLOCK:
+        raise ValueError(f"path_start must be a multiple of BLOCK={BLOCK} (reduction blocks are aligned to "
+                         f"global path indices), got {path_start}")
+    if path_start + n_paths > 2**63 - 1:
+        raise ValueError(f"path_start + n_paths must be < 2**63, got {path_start} + {n_paths}")
+    if n_record and path_start:
+        raise ValueError(f"n_record={n_record} records global paths 0 … n_record-1; it needs path_start=0, "
+                         f"got path_start={path_start}")
     if n_threads is not None:
         n_threads = V.positive_int("n_threads", n_threads)
         if n_threads > numba.config.NUMBA_NUM_THREADS:
             raise ValueError(f"n_threads must be <= {numba.config.NUMBA_NUM_THREADS} (numba's maximum)")
     dyn = problem.dynamics
     dt = dyn.dt
-    n_steps = _n_steps(dt, t_max, "lr" if dyn.kind == "discrete" else "dt")
-    save_steps, order, steps_asked, times = _steps_for(save_times, dt, t_max, n_steps)
+    if getattr(dyn, "variable_steps", False):  # a learning-rate schedule: t_k = Σ_{j≤k} η_j
+        step_times = dyn.time_axis(t_max)
+        n_steps = step_times.size - 1
+        if n_steps < 1:
+            raise ValueError(f"t_max={t_max!r} is shorter than the first step (lr·f_1 = "
+                             f"{dyn.time_at(1)!r}): nothing would be simulated")
+        save_steps, order, steps_asked, times = _steps_on_axis(save_times, step_times, t_max)
+    else:
+        step_times = None
+        n_steps = _n_steps(dt, t_max, "lr" if dyn.kind == "discrete" else "dt")
+        save_steps, order, steps_asked, times = _steps_for(save_times, dt, t_max, n_steps)
     keep = (store_samples or n_paths <= KEEP_PATHS_LIMIT) if keep_paths is None else bool(keep_paths)
     if store_samples and not keep:
         raise ValueError("store_samples=True keeps every path's states: it cannot be combined with "
@@ -288,39 +356,68 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     except MemoryError as exc:  # fits the machine but not what is free now
         raise MemoryError(f"n_paths={n_paths}: could not allocate the run's outputs "
                           f"({need / 2.0 ** 30:.3g} GiB); reduce n_paths or free memory") from exc
-    counts, means, m2s = [], [], []
+    counts, means, m2s, obs_blocks = [], [], [], []
     tree, tally = MomentTree(), EscapeTally(n_steps, dt)
-    n_chunks = math.ceil(n_paths / chunk)
-    show = (n_chunks > 1 and sys.stderr.isatty()) if progress is None else bool(progress)
+    show = progress_default() if progress is None else progress
+    plan = LaunchPlan(n_paths, chunk, BLOCK, adapt=getattr(be, "launch_cost_per_path", False))
+    done, interrupted = 0, False
     t_start = time.perf_counter()
-    with _threads(n_threads):
-        for c in range(n_chunks):
-            lo, hi = c * chunk, min(n_paths, (c + 1) * chunk)
-            out = ChunkOutput.empty(hi - lo, n_save, dim, record)
-            be.simulate_chunk(problem, bound_noise, lo, out, n_steps, save_steps, seed, n_record,
-                              record_every)
-            if keep:
-                exit_step[lo:hi], exit_label[lo:hi] = out.exit_step, out.exit_label
-                diverged_step[lo:hi] = out.diverged_step
-            else:
-                tally.add(out.exit_step, out.exit_label, out.diverged_step)
-            if store_samples:
-                samples[:, lo:hi] = out.saved.transpose(1, 0, 2)[order]
-            for b in range(0, hi - lo, BLOCK):
-                cnt, mean, m2 = _block_moments(out.saved[b:b + BLOCK])
+    with _threads(n_threads), Progress(n_paths, enabled=show) as bar:
+        try:
+            for lo, hi in plan:
+                out = ChunkOutput.empty(hi - lo, n_save, dim, record)
+                be.simulate_chunk(problem, bound_noise, path_start + lo, out, n_steps, save_steps, seed,
+                                  n_record, record_every)
                 if keep:
-                    counts.append(cnt), means.append(mean), m2s.append(m2)
+                    exit_step[lo:hi], exit_label[lo:hi] = out.exit_step, out.exit_label
+                    diverged_step[lo:hi] = out.diverged_step
                 else:
-                    tree.push(cnt, mean, m2)
-            if show:
-                el = time.perf_counter() - t_start
-                print(f"[optdyn] chunk {c + 1}/{n_chunks}: {hi} paths in {el:.1f} s", file=sys.stderr)
+                    tally.add(out.exit_step, out.exit_label, out.diverged_step)
+                if store_samples:
+                    samples[:, lo:hi] = out.saved.transpose(1, 0, 2)[order]
+                obs = _observables(problem.landscape, out.saved) if observables else None
+                for b in range(0, hi - lo, BLOCK):
+                    cnt, mean, m2 = _block_moments(out.saved[b:b + BLOCK])
+                    if keep:
+                        counts.append(cnt), means.append(mean), m2s.append(m2)
+                    else:
+                        tree.push(cnt, mean, m2)
+                    if observables:
+                        obs_blocks.append(_block_moments(obs[b:b + BLOCK]))
+                done = hi
+                bar.update(hi - lo, int(np.count_nonzero(out.exit_step >= 0)))
+        except KeyboardInterrupt:
+            if done == 0:
+                raise
+            interrupted = True
+    if interrupted:  # keep the launches that finished: paths path_start … path_start + done - 1
+        n_blocks = -(-done // BLOCK)
+        del counts[n_blocks:], means[n_blocks:], m2s[n_blocks:], obs_blocks[n_blocks:]
+        if keep:
+            exit_step, exit_label, diverged_step = exit_step[:done], exit_label[:done], diverged_step[:done]
+        samples = samples[:, :done] if store_samples else None
+        n_record = min(n_record, done)
+        record = record[:n_record]
+        import warnings
+
+        warnings.warn(f"interrupted: returning a partial result of {done} of {n_paths} paths "
+                      "(result.metadata['partial'] is True)", RuntimeWarning, stacklevel=2)
     if n_save:
         n_alive, mean, cov = _combine_blocks(counts, means, m2s) if keep else tree.result()
         n_alive, mean, cov = n_alive[order], mean[order], cov[order]  # rows in the order asked
     else:
         n_alive, mean, cov = np.zeros(0, np.int64), np.zeros((0, dim)), np.zeros((0, dim, dim))
+    obs_fields = {}
+    if observables:
+        cnt, obs_mean, obs_cov = (_combine_blocks(*zip(*obs_blocks)) if n_save else
+                                  (np.zeros(0), np.zeros((0, 2)), np.zeros((0, 2, 2))))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sem = np.sqrt(np.diagonal(obs_cov, axis1=1, axis2=2) / cnt[:, None])
+        obs_mean, sem = obs_mean[order], sem[order]
+        obs_fields = dict(loss_mean=obs_mean[:, 0], loss_sem=sem[:, 0], grad_norm2_mean=obs_mean[:, 1],
+                          grad_norm2_sem=sem[:, 1])
     n_div = int(np.count_nonzero(diverged_step >= 0)) if keep else tally.diverged
+    n_paths_asked, n_paths = n_paths, done
     if n_div:
         import warnings
 
@@ -332,13 +429,27 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         "n_threads": numba.get_num_threads() if n_threads is None else n_threads,
         "optdyn_version": _version(), "numpy_version": np.__version__,
         "numba_version": numba.__version__, "problem": problem.describe(),
-        "wall_time_s": time.perf_counter() - t_start,
+        "wall_time_s": time.perf_counter() - t_start, "path_start": path_start,
     }
     if hasattr(be, "stats"):  # launches and host synchronisations of the GPU backends
         metadata["backend_stats"] = dict(be.stats)
+    if interrupted:
+        metadata.update(partial=True, n_paths_requested=n_paths_asked)
     return EnsembleResult(
         times=times, steps=steps_asked, n_alive=n_alive, mean=mean, cov=cov, exit_step=exit_step,
         exit_label=exit_label, diverged_step=diverged_step, dt=dt, n_steps=n_steps, t_max=t_max,
         samples=samples, trajectories=record if n_record else None,
-        trajectory_times=(np.arange(n_rec_times) * record_every * dt) if n_record else None,
-        metadata=metadata, escape_summary=None if keep else tally.result())
+        trajectory_times=(((np.arange(n_rec_times) * record_every * dt) if step_times is None
+                           else step_times[::record_every]) if n_record else None),
+        step_times=step_times, metadata=metadata, path_start=path_start, **obs_fields,
+        escape_summary=None if keep else tally.result(),
+        **_block_fields(counts, means, m2s, n_save, dim))
+
+
+def _block_fields(counts, means, m2s, n_save, dim) -> dict:
+    """The per-block moments as result fields (kept so that :func:`sim.merge` can recombine exactly)."""
+    n = len(counts)
+    if n == 0 or n_save == 0:
+        return {"block_count": np.zeros((n, n_save)), "block_mean": np.zeros((n, n_save, dim)),
+                "block_m2": np.zeros((n, n_save, dim, dim))}
+    return {"block_count": np.stack(counts), "block_mean": np.stack(means), "block_m2": np.stack(m2s)}

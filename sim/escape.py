@@ -9,8 +9,11 @@ where ``times[i]`` is path :math:`i`'s exit time if ``escaped[i]`` and its censo
 * :func:`exponentiality_test` — is the escape law exponential?  Kolmogorov–Smirnov distance between
   the Kaplan–Meier curve and the fitted exponential, with a parametric-bootstrap p-value.
 * :func:`kaplan_meier` — the survival curve with Greenwood standard errors.
+* :func:`restricted_mean` — the distribution-free Kaplan–Meier restricted mean escape time with its
+  interval (the mean itself when every path escaped).
 * :func:`escape_statistics` — all of the above from an ensemble result, times in continuous units and
-  in steps / optimizer iterations.
+  in steps / optimizer iterations, with warnings when the exponential model's mean should not be read
+  as an escape rate (exponential law rejected; most escapes inside the initial transient).
 * :func:`problem_mfpt_1d` — the exact mean first-passage time of the SGD SDE of a 1-D
   :class:`~sim.problem.Problem` by quadrature (:func:`sim.exact.mfpt.mean_first_passage_time_1d`).
 
@@ -21,7 +24,8 @@ Theory for Deep Learning Dynamics", arXiv 2002.03495.  F. Garwood, "Fiducial lim
 distribution", Biometrika 28 (1936).  E. L. Kaplan, P. Meier, "Nonparametric estimation from incomplete
 observations", JASA 53 (1958).  J. F. Lawless, *Statistical Models and Methods for Lifetime Data*, §3.5
 (exponential model, censored data).  H. W. Lilliefors, "On the Kolmogorov–Smirnov test for the exponential
-distribution with mean unknown", JASA 64 (1969).
+distribution with mean unknown", JASA 64 (1969).  J. P. Klein, M. L. Moeschberger, *Survival Analysis*, §4.5
+(restricted mean and its variance).
 """
 from __future__ import annotations
 
@@ -34,7 +38,8 @@ from scipy import stats
 from . import _validation as V
 
 __all__ = ["RateEstimate", "exponential_rate", "kaplan_meier", "KaplanMeier", "exponentiality_test",
-           "ExponentialityTest", "EscapeStatistics", "escape_statistics", "problem_mfpt_1d",
+           "ExponentialityTest", "EscapeStatistics", "escape_statistics", "restricted_mean", "RestrictedMean",
+           "EscapeStatisticsWarning", "default_transient", "problem_mfpt_1d",
            "times_from_result", "discrete_monitoring_shift", "CONTINUITY_CORRECTION"]
 
 
@@ -69,7 +74,7 @@ def times_from_result(result, label: int | None = None):
     if not keep.all():
         warnings.warn(f"{int((~keep).sum())} diverged paths are excluded from the escape statistics",
                       RuntimeWarning, stacklevel=3)
-    t = np.where(result.escaped, result.exit_step * result.dt, result.n_steps * result.dt)
+    t = np.where(result.escaped, result.time_of(result.exit_step), result.t_end)
     ev = result.escaped.copy()
     if label is not None:
         ev &= result.exit_label == int(label)
@@ -109,6 +114,12 @@ class RateEstimate:
     mean_time_ci: tuple
     confidence: float
     method: str
+
+    def __post_init__(self):  # plain Python floats, so that intervals print as numbers
+        for name in ("exposure", "rate", "mean_time", "confidence"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        for name in ("rate_ci", "mean_time_ci"):
+            object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
 
     def scaled(self, unit: float) -> "RateEstimate":
         """The same estimate with times measured in units of ``unit`` (e.g. ``dt`` for steps)."""
@@ -292,8 +303,86 @@ def exponentiality_test(times, escaped, t_max: float | None = None, *, n_bootstr
 
 
 # ----------------------------------------------------------------------------------------------
+# distribution-free mean: restricted mean survival time
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RestrictedMean:
+    r"""Kaplan–Meier restricted mean escape time :math:`\mu_\tau = \int_0^\tau \hat S(t)\,dt`.
+
+    Distribution-free: no law is assumed for the escape times.  When every path has escaped by
+    :math:`\tau` (``complete``), :math:`\mu_\tau` is the plain sample mean and its interval the
+    usual CLT interval of a mean.  With censoring it is the mean of :math:`\min(T, \tau)`, a
+    *lower bound* of the mean escape time (which the data cannot determine without a model).
+
+    Attributes
+    ----------
+    value, std_error : float — :math:`\hat\mu_\tau` and its Greenwood-type standard error
+    :math:`\sqrt{\sum_{t_j\le\tau} A_j^2 d_j/(n_j(n_j-d_j))}`, :math:`A_j = \int_{t_j}^\tau \hat S`;
+    ci : (float, float) — normal interval at ``confidence`` (lower end clipped at 0);
+    tau : float; complete : bool; confidence : float.
+    """
+
+    value: float
+    std_error: float
+    ci: tuple
+    tau: float
+    complete: bool
+    confidence: float
+
+    def scaled(self, unit: float) -> "RestrictedMean":
+        """The same estimate with times measured in units of ``unit``."""
+        return RestrictedMean(self.value / unit, self.std_error / unit, (self.ci[0] / unit, self.ci[1] / unit),
+                              self.tau / unit, self.complete, self.confidence)
+
+
+def restricted_mean(times, escaped, tau: float | None = None, confidence: float = 0.95) -> RestrictedMean:
+    r"""Restricted mean escape time :math:`\int_0^\tau \hat S(t)\,dt` from the Kaplan–Meier curve.
+
+    The survival curve is SciPy's (:func:`scipy.stats.ecdf` on :class:`scipy.stats.CensoredData`); the
+    variance is the Greenwood-type formula of Klein & Moeschberger, *Survival Analysis*, §4.5
+    (at-risk counts :math:`n_j` and events :math:`d_j` at the event times :math:`t_j \le \tau`).
+
+    Parameters
+    ----------
+    times, escaped
+        As in :func:`exponential_rate`.
+    tau : float, optional
+        Horizon; default the largest observed time (then ``complete`` when the last path escaped).
+    confidence : float
+        Level of the normal interval.
+    """
+    t, e = _times(times, escaped)
+    conf = V.in_range("confidence", confidence, 0.0, 1.0, lo_open=True, hi_open=True)
+    tau = float(t.max()) if tau is None else V.positive("tau", tau)
+    if not e.any():  # no event: S = 1 on [0, tau]
+        return RestrictedMean(tau, 0.0, (tau, tau), tau, False, conf)
+    sf = stats.ecdf(stats.CensoredData(uncensored=t[e], right=t[~e])).sf
+    q, s = np.asarray(sf.quantiles, float), np.asarray(sf.probabilities, float)
+    keep = q <= tau
+    q, s = q[keep], s[keep]
+    before = np.concatenate([[1.0], s[:-1]])  # S just before each knot
+    cum = np.cumsum(before * np.diff(np.concatenate([[0.0], q])))  # area up to each knot
+    area_tau = (cum[-1] + s[-1] * (tau - q[-1])) if q.size else tau
+    km = kaplan_meier(t, e)
+    ev = km.times <= tau
+    a = area_tau - cum[np.searchsorted(q, km.times[ev])]  # A_j
+    n_j, d_j = km.at_risk[ev].astype(float), km.events[ev].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(n_j > d_j, a * a * d_j / (n_j * (n_j - d_j)), np.where(a > 0, np.inf, 0.0))
+    se = float(np.sqrt(terms.sum()))
+    z = float(stats.norm.ppf(0.5 + conf / 2))
+    complete = bool(q.size and s[-1] == 0.0)
+    return RestrictedMean(float(area_tau), se, (max(0.0, float(area_tau) - z * se), float(area_tau) + z * se),
+                          tau, complete, conf)
+
+
+# ----------------------------------------------------------------------------------------------
 # from an ensemble result
 # ----------------------------------------------------------------------------------------------
+class EscapeStatisticsWarning(UserWarning):
+    """The exponential-model mean escape time should not be read as a stationary escape rate."""
+
+
 @dataclass(frozen=True)
 class EscapeStatistics:
     r"""Escape statistics of one ensemble.
@@ -301,6 +390,13 @@ class EscapeStatistics:
     ``time`` is in continuous units (:math:`t = k\,\mathrm{dt}`), ``steps`` in simulation steps
     (``time.scaled(dt)``) and ``iterations`` in optimizer iterations (``time.scaled(lr)``,
     :math:`t = k\eta`, docs/theory.md §0; equal to ``steps`` for a discrete optimizer).
+
+    The headline mean comes twice: the exponential-model MLE with its exact interval (``time``), and
+    the distribution-free Kaplan–Meier restricted mean (``restricted_mean``, in time units;
+    ``restricted_mean_iterations``).  They agree when escape is a Poisson process; ``warnings`` lists
+    why they may not (exponential law rejected by ``exponentiality``, or most escapes inside the
+    initial ``transient``), and :func:`escape_statistics` issues them as :class:`EscapeStatisticsWarning`.
+    ``str()`` prints a summary in iterations with plain numbers.
     """
 
     time: RateEstimate
@@ -313,20 +409,113 @@ class EscapeStatistics:
     n_diverged: int
     dt: float
     lr: float
+    restricted_mean: RestrictedMean | None = None
+    exponentiality: ExponentialityTest | None = None
+    transient: float | None = None  # initial transient (time units) used for the transient check
+    transient_fraction: float = float("nan")  # fraction of the escapes within it
+    warnings: tuple = ()
+
+    @property
+    def restricted_mean_iterations(self) -> RestrictedMean | None:
+        return None if self.restricted_mean is None else self.restricted_mean.scaled(self.lr)
+
+    def summary(self) -> str:
+        """A few lines, in optimizer iterations, with plain numbers."""
+        it = self.iterations
+        lines = [f"escapes: {it.n_events} of {it.n_paths} paths ({self.n_censored} censored, "
+                 f"{self.n_diverged} diverged)",
+                 f"mean escape time, exponential model: {it.mean_time:.6g} iterations, "
+                 f"{100 * it.confidence:g}% CI [{it.mean_time_ci[0]:.6g}, {it.mean_time_ci[1]:.6g}]"]
+        rm = self.restricted_mean_iterations
+        if rm is not None:
+            what = "mean" if rm.complete else f"restricted mean up to {rm.tau:.6g} (a lower bound of the mean)"
+            lines.append(f"{what}, distribution-free (Kaplan-Meier): {rm.value:.6g} iterations, "
+                         f"{100 * rm.confidence:g}% CI [{rm.ci[0]:.6g}, {rm.ci[1]:.6g}]")
+        if self.exponentiality is not None:
+            lines.append(f"exponential law: KS distance {self.exponentiality.statistic:.3g}, "
+                         f"bootstrap p = {self.exponentiality.pvalue:.3g}")
+        if self.transient is not None:
+            lines.append(f"escapes within the initial transient (first {self.transient / self.lr:.6g} iterations): "
+                         f"{100 * self.transient_fraction:.3g}%")
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.summary()
 
 
-def escape_statistics(result, confidence: float = 0.95, label: int | None = None) -> EscapeStatistics:
-    """Rate MLE with exact interval, Kaplan–Meier curve and plain-mean cross-check of an ensemble."""
+#: Bias corrections :math:`1 - \beta^k` below :math:`e^{-3} \approx 5\%` after :math:`3/(1-\beta)` iterations.
+_TRANSIENT_E_FOLDINGS = 3.0
+
+
+def default_transient(dynamics: dict) -> float | None:
+    r"""Initial transient of a dynamics (iterations) from its description, or None when it has none
+    known: :math:`3/(1-\beta)` for the slowest bias-corrected moment (:math:`\beta_1`, :math:`\beta_2`
+    of Adam-like optimizers), after which the bias correction is within :math:`e^{-3}` of 1."""
+    betas = [float(dynamics[k]) for k in ("beta1", "beta2") if k in dynamics and 0 <= float(dynamics[k]) < 1]
+    return _TRANSIENT_E_FOLDINGS / (1.0 - max(betas)) if betas else None
+
+
+def escape_statistics(result, confidence: float = 0.95, label: int | None = None, *,
+                      transient_iterations: float | None = None, test_exponential: bool = True,
+                      n_bootstrap: int = 199, alpha: float = 0.01, seed: int = 0,
+                      max_test_paths: int = 20_000) -> EscapeStatistics:
+    """Rate MLE with exact interval, Kaplan–Meier curve and restricted mean, plain-mean cross-check and
+    the checks that tell whether the exponential-model mean means anything.
+
+    Parameters
+    ----------
+    result : EnsembleResult
+    confidence : float
+        Level of the intervals.
+    label : int, optional
+        Count only exits with this label (others censored).
+    transient_iterations : float, optional
+        Length of the initial transient in optimizer iterations (default: :func:`default_transient` of
+        the dynamics, e.g. :math:`3/(1-\beta_2)` for Adam; none for SGD).  A warning is issued when more
+        than half of the escapes happen within it.
+    test_exponential : bool
+        Run :func:`exponentiality_test` (``n_bootstrap`` replicates, ``seed``) and warn when it rejects
+        the exponential law at level ``alpha``; on at most ``max_test_paths`` paths (a random subset
+        drawn with ``seed`` beyond that: each replicate sorts the sample, and 20 000 paths already
+        resolve deviations of the survival curve of about 0.01).
+    """
     t, e = times_from_result(result, label)
     est = exponential_rate(t, e, confidence=confidence)
     dyn = result.metadata.get("problem", {}).get("dynamics", {}) if result.metadata else {}
     lr = float(dyn.get("lr", result.dt))
+    alpha = V.in_range("alpha", alpha, 0.0, 1.0, lo_open=True, hi_open=True)
     if np.all(e):
         mean, se = float(t.mean()), float(t.std(ddof=1) / np.sqrt(t.size)) if t.size > 1 else np.nan
     else:
         mean, se = np.nan, np.nan
+    rmst = restricted_mean(t, e, confidence=confidence)
+    msgs = []
+    expo = None
+    if test_exponential and e.sum() >= 2:
+        max_test_paths = V.positive_int("max_test_paths", max_test_paths, minimum=2)
+        sub = (np.sort(np.random.default_rng(seed).choice(t.size, max_test_paths, replace=False))
+               if t.size > max_test_paths else slice(None))
+        expo = exponentiality_test(t[sub], e[sub], n_bootstrap=n_bootstrap, seed=seed, dt=float(result.dt))
+        if expo.pvalue < alpha:
+            msgs.append(f"the exponential law of escape times is rejected (bootstrap KS p = {expo.pvalue:.3g} "
+                        f"< {alpha:g}): the exponential-model mean and interval assume it; prefer the "
+                        "distribution-free (Kaplan-Meier) mean")
+    if transient_iterations is None:
+        transient_iterations = default_transient(dyn)
+    transient = frac = None
+    if transient_iterations is not None:
+        transient = V.positive("transient_iterations", transient_iterations, allow_zero=True) * lr
+        frac = float(np.mean(t[e] <= transient)) if e.any() else float("nan")
+        if e.any() and frac > 0.5:
+            msgs.append(f"{100 * frac:.0f}% of the escapes happen within the initial transient (first "
+                        f"{transient / lr:.6g} iterations): the mean escape time describes that transient, "
+                        "not a stationary escape rate")
+    for m in msgs:
+        warnings.warn(m, EscapeStatisticsWarning, stacklevel=2)
     return EscapeStatistics(est, est.scaled(result.dt), est.scaled(lr), mean, se, kaplan_meier(t, e),
-                            int((~e).sum()), result.n_diverged, float(result.dt), lr)
+                            int((~e).sum()), result.n_diverged, float(result.dt), lr, rmst, expo, transient,
+                            float("nan") if frac is None else frac, tuple(msgs))
 
 
 # ----------------------------------------------------------------------------------------------

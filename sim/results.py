@@ -65,7 +65,20 @@ class EnsembleResult:
         paths, every ``record_every`` steps (NaN after a path stopped); times in ``trajectory_times``.
     dt, n_steps, t_max : the time step, the number of steps run, the censoring time asked for;
         ``t_end = n_steps·dt <= t_max`` is when the run stopped (docs/theory.md §0: ``t = k·dt``).
-    metadata : dict — seed, backend, precision, versions, the problem's description.
+    metadata : dict — seed, backend, precision, versions, the problem's description; ``partial`` is
+        True when the run was interrupted (``n_paths`` then counts the paths that finished).
+    step_times : (n_steps + 1,) or None — :math:`t_k = \sum_{j \le k}\eta_j` when the learning rate
+        follows a schedule (:mod:`sim.schedules`; then ``times`` and every time above are on this
+        axis, and ``dt`` is the nominal ``lr``); None for a constant step (``t_k = k·dt``).
+    loss_mean, loss_sem, grad_norm2_mean, grad_norm2_sem : (n_times,) or None — ensemble mean and
+        standard error of :math:`L` and :math:`\|\nabla L\|^2` at the save times
+        (``run_ensemble(..., observables=True)``).
+    path_start : int — global index of the first path (the run covered ``path_start … path_start +
+        n_paths - 1``; see ``run_ensemble(path_start=…)``).
+    block_count : (n_blocks, n_steps_saved); block_mean : (n_blocks, n_steps_saved, dim);
+    block_m2 : (n_blocks, n_steps_saved, dim, dim) or None — count, mean and scatter matrix of each
+        reduction block of ``BLOCK`` paths at each distinct save step (sorted), from which ``n_alive``,
+        ``mean`` and ``cov`` were combined; :func:`sim.merge` recombines them exactly.
     escape_summary : dict or None — with ``run_ensemble(..., keep_paths=False)``: the escape
         statistics of :class:`sim.summaries.EscapeTally` (``exit_step``, ``exit_label`` and
         ``diverged_step`` are then None).
@@ -86,13 +99,50 @@ class EnsembleResult:
     trajectories: np.ndarray | None = None
     trajectory_times: np.ndarray | None = None
     metadata: dict = field(default_factory=dict)
+    step_times: np.ndarray | None = None
+    loss_mean: np.ndarray | None = None
+    loss_sem: np.ndarray | None = None
+    grad_norm2_mean: np.ndarray | None = None
+    grad_norm2_sem: np.ndarray | None = None
+    path_start: int = 0
+    block_count: np.ndarray | None = None
+    block_mean: np.ndarray | None = None
+    block_m2: np.ndarray | None = None
     escape_summary: dict | None = None
+
+    def time_of(self, steps):
+        """Continuous time of step indices: ``steps·dt``, or ``step_times[steps]`` with a schedule."""
+        steps = np.asarray(steps)
+        if self.step_times is None:
+            return steps * self.dt
+        return self.step_times[np.clip(steps, 0, self.step_times.size - 1)]
+
+    def running_min_grad_norm2(self):
+        r""":math:`\min_{t' \le t} E\|\nabla L(\theta_{t'})\|^2` at each save time ``t`` and its
+        standard error, ``(min, sem)``, rows in the order of ``times``.
+
+        The minimum is over the **save times** up to ``t`` (not over every step: the ensemble mean at
+        every step is not reduced); use dense, log-spaced save times.  The standard error is the one
+        of the mean at the time that attains the minimum (the selection of that time is ignored).
+        Needs ``run_ensemble(..., observables=True)``.
+        """
+        if self.grad_norm2_mean is None:
+            raise ValueError("no observables in this result: run with run_ensemble(..., observables=True)")
+        by_time = np.argsort(self.times, kind="stable")
+        g = self.grad_norm2_mean[by_time]
+        arg = np.zeros(g.size, np.int64)
+        for i in range(1, g.size):
+            arg[i] = i if g[i] < g[arg[i - 1]] else arg[i - 1]
+        mins, sems = np.empty_like(g), np.empty_like(g)
+        mins[by_time] = g[arg]
+        sems[by_time] = self.grad_norm2_sem[by_time][arg]
+        return mins, sems
 
     # -- escape statistics ---------------------------------------------------------------------
     @property
     def t_end(self) -> float:
         """Time of the last step run, ``n_steps·dt`` (``<= t_max``; censored paths were observed until then)."""
-        return self.n_steps * self.dt
+        return float(self.time_of(self.n_steps))
 
     @property
     def n_paths(self) -> int:
@@ -135,7 +185,7 @@ class EnsembleResult:
     @property
     def escape_times(self) -> np.ndarray:
         """First-passage time (continuous units, ``step · dt``); ``inf`` where it did not escape."""
-        return np.where(self.escaped, self.exit_step * self.dt, np.inf)
+        return np.where(self.escaped, self.time_of(self.exit_step), np.inf)
 
     def summary(self) -> dict:
         if self.exit_step is None:

@@ -15,6 +15,7 @@ from . import thm3  # noqa: E402,F401
 from . import prop2  # noqa: E402,F401
 from . import prop4  # noqa: E402,F401
 from . import adamod  # noqa: E402,F401
+from . import thm4  # noqa: E402,F401
 from . import landscape  # noqa: E402,F401
 
 __all__ = ["TheoryEntry", "ValidityWarning", "entries", "get", "ids", "register", "warn_if_large"]

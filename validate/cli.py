@@ -5,7 +5,9 @@ runs the validation suite, prints a table, writes ``report.md``, ``results.json`
 1 when a check fails (``python -m optdyn.validate`` is the same); ``--list`` prints one line per result
 and per check.  The arguments are checked before anything runs: a bad ``--only``/``--check``, an
 unknown ``--backend``, or an ``--out`` that is a file or cannot be written exit with code 2.  ``optdyn bench ...`` runs
-the benchmarks; ``optdyn --version`` prints the version.
+the benchmarks; ``optdyn run EXPERIMENT.toml [--store DIR] [--client local|serial|ADDRESS] [--workers N]
+[--n-paths N] [--no-progress]`` runs a sweep (:mod:`optdyn.sim.experiments`), resuming it when the store holds
+finished units; ``optdyn --version`` prints the version.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import os
 import sys
 import time
 
-__all__ = ["main", "validate_main", "bench_main"]
+__all__ = ["main", "validate_main", "bench_main", "run_main"]
 
 
 def _validate_parser(prog="optdyn validate") -> argparse.ArgumentParser:
@@ -105,6 +107,51 @@ def bench_main(argv=None) -> int:
     return run_benchmarks(argv)
 
 
+def run_main(argv=None) -> int:
+    """``optdyn run``: an experiment file's sweep; options override its ``[run]`` table."""
+    p = argparse.ArgumentParser(prog="optdyn run", description="Run a sweep described by an experiment file "
+                                "(TOML: [experiment], [problem], [grid], optional [run]).")
+    p.add_argument("file", help="experiment file (.toml)")
+    p.add_argument("--store", help="folder of the units and results.zarr (default: [run] store, else "
+                   "FILE's name with .store, in the current folder); rerun to resume")
+    p.add_argument("--client", help="'local' (a Dask cluster on this machine, default), 'serial' (this "
+                   "process) or a Dask scheduler address tcp://host:port")
+    p.add_argument("--workers", type=int, help="worker processes of the local cluster (default: cores)")
+    p.add_argument("--n-paths", type=int, help="paths per grid point, instead of the file's (e.g. a quick try)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    from optdyn.sim.experiments import Experiment, read_toml
+
+    try:
+        config = read_toml(args.file)
+        run = dict(config.get("run", {}))
+        bad = set(run) - {"store", "client", "workers"}
+        if bad:
+            raise ValueError(f"[run]: unknown keys {sorted(bad)} (allowed: store, client, workers)")
+        if args.n_paths is not None:
+            config.setdefault("experiment", {})["n_paths"] = args.n_paths
+        exp = Experiment.from_dict(config)
+        exp.problems()
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"error: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a TOML syntax error
+        print(f"error: {args.file}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    store = args.store or run.get("store") or os.path.splitext(os.path.basename(args.file))[0] + ".store"
+    client = args.client or run.get("client", "local")
+    workers = args.workers or run.get("workers")
+    print(f"optdyn run: {exp.name}: {len(exp.points())} points x {exp.n_paths} paths "
+          f"({len(exp.units())} units), client {client}, store {store}")
+    ds = exp.run(store, client=client, n_workers=workers, progress=False if args.no_progress else None)
+    print(ds)
+    if ds.attrs.get("partial"):
+        print("partial result (interrupted); run the same command again to resume", file=sys.stderr)
+        return 130
+    print(f"written: {os.path.join(store, 'results.zarr')}  (xarray.open_zarr)")
+    return 0
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("-V", "--version"):
@@ -113,14 +160,17 @@ def main(argv=None) -> int:
         print(f"optdyn {__version__}")
         return 0
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: optdyn [--version] {validate,bench} [options]\n\n"
+        print("usage: optdyn [--version] {validate,bench,run} [options]\n\n"
               "  validate   run the validation suite (see: optdyn validate --help)\n"
-              "  bench      run the benchmarks (see: optdyn bench --help)")
+              "  bench      run the benchmarks (see: optdyn bench --help)\n"
+              "  run        run a sweep from an experiment file (see: optdyn run --help)")
         return 0 if argv else 2
     cmd, rest = argv[0], argv[1:]
     if cmd == "validate":
         return validate_main(rest, prog="optdyn validate")
     if cmd == "bench":
         return bench_main(rest)
-    print(f"error: unknown command {cmd!r} (use validate or bench)", file=sys.stderr)
+    if cmd == "run":
+        return run_main(rest)
+    print(f"error: unknown command {cmd!r} (use validate, bench or run)", file=sys.stderr)
     return 2

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import tempfile
 import time
 import traceback
 
 import numpy as np
 
-from . import registry
-from .records import FAIL, FINDING, PASS, CheckRecord, Settings
+from . import registry, report
+from .report import fmt as _fmt
+from .records import FAIL, CheckRecord, Settings
 
 __all__ = ["ALIASES", "select", "run_suite", "write_report", "format_table", "list_text", "atomic_write"]
 
@@ -43,7 +43,9 @@ def select(only=None, names=None) -> list[tuple]:
         raise ValueError(f"unknown check name(s) {bad}; known: {', '.join(sorted(known))}")
     if not only and not names:
         return [(s, None) for s in specs]
-    return [(s, None if s.name in names else tuple(only)) for s in specs
+    # a check asked for by its own result id computes every part it covers (``--only selection``)
+    return [(s, None if s.name in names else tuple(dict.fromkeys(only + (list(s.covers) if s.result in only else []))))
+            for s in specs
             if s.name in names or s.result in only or any(r in only for r in s.covers)]
 
 
@@ -102,12 +104,6 @@ def atomic_write(path: str, text: str) -> None:
         raise
 
 
-def _fmt(x: float) -> str:
-    if not np.isfinite(x):
-        return str(x)
-    return f"{x:.4g}"
-
-
 def format_table(records) -> str:
     """A plain-text table: result, comparison, quantity, measured, predicted, interval, verdict."""
     rows = [("result", "comparison", "quantity", "measured", "predicted", "interval", "verdict")]
@@ -123,56 +119,16 @@ def format_table(records) -> str:
     return "\n".join(lines)
 
 
-def _validity_table(maps: dict, temps: list) -> list[str]:
-    """Markdown table of a validity map: relative error of each closed form per T/ΔL and η|H_b|."""
-    head = "| result | η\\|H_b\\| | " + " | ".join(f"T/ΔL = {t:.3g}" for t in temps) + " |"
-    lines = ["", "## Validity map: relative error of the closed forms against the exact MFPT", "",
-             head, "|" + "---|" * (len(temps) + 2)]
-    for rid, cols in maps.items():
-        for col, errs in cols.items():
-            lines.append(f"| {rid} | {col} | " + " | ".join(f"{e:+.2e}" for e in errs) + " |")
-    return lines + [""]
-
-
 def write_report(records, settings: Settings, elapsed: float) -> tuple[str, str]:
-    """Write ``report.md`` and ``results.json`` under ``settings.out``; return their paths."""
+    """Write ``report.md``, ``report.html`` (figures embedded) and ``results.json`` under ``settings.out``
+    (each atomically); return the paths of ``report.md`` and ``results.json``."""
     os.makedirs(settings.out, exist_ok=True)
-    n_pass = sum(r.verdict == PASS for r in records)
-    n_fail = sum(r.verdict == FAIL for r in records)
-    n_find = sum(r.verdict == FINDING for r in records)
-    md = ["# optdyn validation report", "",
-          f"Suite: {'full' if settings.full else 'quick'}; seed {settings.seed}; backend "
-          f"`{settings.backend}`; {elapsed:.0f} s on {os.cpu_count()} cores ({platform.platform()}).",
-          "", f"**{n_pass} passed, {n_fail} failed, {n_find} findings.**", "",
-          "Each row compares a measured number with a prediction; it passes when the measured value "
-          "lies in the interval.  Intervals come from standard errors (4 SE unless stated: a two-sided "
-          "false-alarm probability of 6.3e-5 per comparison) plus the model error the theory or the "
-          "integrator admits, computed separately and stated in the *tolerance* column.  "
-          "A *finding* is a deviation that is measured and explained, not hidden.", "",
-          "| result | comparison | quantity | measured | predicted | interval | verdict | tolerance |",
-          "|---|---|---|---|---|---|---|---|"]
-    for r in records:
-        md.append(f"| {r.result} | {r.comparison} | {r.quantity} | {_fmt(r.measured)} | "
-                  f"{_fmt(r.predicted)} | [{_fmt(r.interval[0])}, {_fmt(r.interval[1])}] | "
-                  f"**{r.verdict.upper()}** | {r.tolerance} |")
-    md += ["", "## Notes and figures", ""]
-    for r in records:
-        if r.note or r.figure:
-            md.append(f"- **{r.result} — {r.quantity}.** {r.note}")
-            if r.figure:
-                md += ["", f"  ![{r.quantity}]({r.figure})", ""]
-    for r in records:
-        if "maps" in r.details:
-            md += _validity_table(r.details["maps"], r.details["temperatures"])
-    fails = [r for r in records if r.verdict == FAIL and "traceback" in r.details]
-    if fails:
-        md += ["", "## Errors", ""]
-        for r in fails:
-            md += [f"```\n{r.details['traceback']}\n```"]
-    report = os.path.join(settings.out, "report.md")
+    rep = report.build(records, settings, elapsed)
+    md_path = os.path.join(settings.out, "report.md")
     js = os.path.join(settings.out, "results.json")
     payload = json.dumps({"settings": settings.__dict__, "elapsed_s": elapsed,
                           "records": [r.to_json() for r in records]}, indent=2, default=float)
-    atomic_write(report, "\n".join(md) + "\n")
+    atomic_write(md_path, report.to_markdown(rep))
+    atomic_write(os.path.join(settings.out, "report.html"), report.to_html(rep, settings.out))
     atomic_write(js, payload)
-    return report, js
+    return md_path, js

@@ -18,6 +18,8 @@ class Float64BackendBase:
     precision = "float64"
     #: The random streams the backend can draw from; the first is its default.
     rngs = ("xoshiro",)
+    #: A launch costs about in proportion to its paths (CPU): :mod:`sim.launches` sizes launches by time.
+    launch_cost_per_path = True
 
     def __init__(self, precision: str = "float64", rng: str | None = None):
         if precision != "float64":

@@ -17,7 +17,8 @@ What this module does instead.  :func:`enable_disk_cache` gives a kernel dispatc
    kernel through closure cells and through global names: its module, qualified name and
    compilation options; for numbers, strings and tuples their type and value; for code outside the
    package (a user's landscape) the SHA-256 of its module's source, else of its byte code and
-   constants.  Anything else (an array captured in a closure, an unknown object) makes the kernel
+   constants; for code generated at run time (a function carrying ``__optdyn_source__``, such as
+   :class:`~optdyn.sim.landscapes.SymbolicLandscape`'s) the SHA-256 of that source.  Anything else (an array captured in a closure, an unknown object) makes the kernel
    *uncachable*: it is compiled as before and nothing is written, so a kernel is never returned for
    other code.
 
@@ -157,7 +158,10 @@ def _describe_function(fn: types.FunctionType, seen: dict, options) -> str:
     seen[ident] = len(seen)
     module = fn.__module__ or ""
     parts = [f"fn:{module}.{fn.__qualname__}", f"opts:{sorted((options or {}).items())!r}"]
-    if _in_package(module):
+    generated = getattr(fn, "__optdyn_source__", None)
+    if generated is not None:  # code generated at run time (a SymbolicLandscape's formula): its source
+        parts.append(f"gen:{hashlib.sha256(generated.encode()).hexdigest()}")
+    elif _in_package(module):
         parts.append("pkg")  # its source is in the package fingerprint
     else:
         src = _module_source_hash(module)
@@ -224,27 +228,26 @@ class _ContentKeyedCache(caching.FunctionCache):
         return (sig, codegen.magic_tuple(), self._key)
 
 
-def _unique_symbol_ids() -> None:
-    """Start numba's per-process function counter at a random 48-bit offset.
+def _process_unique_symbol_ids() -> None:
+    """Start numba's function-id counter at a random 40-bit offset in this process.
 
-    numba names every compiled function ``qualname$<n>`` with ``n`` from a per-process counter
-    (``numba.core.bytecode.FunctionIdentity._unique_ids``), and a library loaded from the disk cache
-    keeps the names it was compiled with.  Two kernels compiled first in two different processes
-    therefore both contain, e.g., ``make_ensemble_kernel.<locals>.run_block$<n>`` with the same
-    ``n``; loaded together into a third process, the second kernel's call resolves to the first
-    kernel's function and runs the wrong dynamics (measured: Adam returning SGD's paths after an SGD
-    kernel had been loaded).  A random start makes equal names across processes improbable
-    (~k²/2⁴⁸ for k functions).
-    """
+    numba names every compiled function ``qualname$uid`` (also in the machine code) with ``uid`` from a
+    per-process counter that starts at 1.  Two kernels compiled in different processes therefore carry
+    the *same* symbol names for different code (e.g. the block function with and without an exit
+    test); when one process loads both from the disk cache, the second library links against the
+    first one's functions and runs the wrong kernel (measured: exits never detected, or every path
+    "diverged").  A random start makes the ids of different processes disjoint (two processes'
+    ranges of ~10⁴ ids overlap with probability ~10⁻⁸)."""
     import itertools
-    import secrets
 
     from numba.core import bytecode
 
-    bytecode.FunctionIdentity._unique_ids = itertools.count(1 + secrets.randbits(48))
+    start = int.from_bytes(os.urandom(5), "little") << 8
+    bytecode.FunctionIdentity._unique_ids = itertools.count(start + 1)
 
 
-_unique_symbol_ids()
+if _enabled():
+    _process_unique_symbol_ids()
 
 
 def enable_disk_cache(dispatcher: Dispatcher) -> bool:

@@ -63,6 +63,35 @@ def _philox_normals(s, k0, k1, path, k, z):
 RNGS = {"xoshiro": _xoshiro_normals, "philox": _philox_normals}
 
 
+def _unique_names(*pieces):
+    """A decorator that appends a tag of the kernel's content to a closure's ``__qualname__``.
+
+    Why: numba names a compiled function by its qualified name and a per-process counter
+    (``run_block$12``).  Two kernels compiled in *different* processes can get the same name, and
+    when both are loaded from the disk cache (:mod:`.compile_cache`) into one process, the second
+    kernel's calls resolve to the first one's symbols: it silently runs the other problem's step
+    (measured: a scheduled Momentum kernel ran the scheduled SGD step after both were cached).  A
+    tag derived from the kernel's content (the same description as the cache key) makes the names
+    distinct exactly when the code differs.
+    """
+    import hashlib
+
+    from .compile_cache import Uncachable, _describe
+
+    try:
+        tag = hashlib.sha256(_describe(tuple(pieces), {}).encode()).hexdigest()[:16]
+    except Uncachable:  # not cached anyway: any unique tag
+        import uuid
+
+        tag = uuid.uuid4().hex[:16]
+
+    def named(fn):
+        fn.__qualname__ = f"{fn.__qualname__}_{tag}"
+        return fn
+
+    return named
+
+
 @lru_cache(maxsize=None)
 def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n_coef, n_work,
                          rng="xoshiro"):
@@ -74,8 +103,10 @@ def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n
     """
     n_c, n_w = max(1, n_coef), max(1, n_work)
     draw = RNGS[rng]
+    named = _unique_names(step, step_coefficients, exit_label, dim, n_aux, n_z, n_coef, n_work, draw)
 
     @jit
+    @named
     def swap_rows(a, i, j):
         for col in range(a.shape[1]):
             t = a[i, col]
@@ -86,6 +117,7 @@ def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n
     # outlines a prange body into a separately optimised gufunc in which the per-step functions
     # were measured to run ~3x slower (they are not inlined there).
     @jit
+    @named
     def run_block(lo, hi, x0, aux0, n_steps, save_steps, lp, nzp, dp, ep, seed, path_start,
                   saved, exit_step, exit_lab, diverged_step, n_record, record_every, record):
         nb = hi - lo
@@ -162,6 +194,7 @@ def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n
             j = j_end
 
     @jit(parallel=True)
+    @named
     def kernel(x0, aux0, n_steps, save_steps, lp, nzp, dp, ep, seed, path_start,
                saved, exit_step, exit_lab, diverged_step, n_record, record_every, record, block):
         n = saved.shape[0]

@@ -14,6 +14,7 @@ from .sgd import *  # noqa: F401,F403
 from .momentum import *  # noqa: F401,F403
 from .adam import *  # noqa: F401,F403
 from .adai import *  # noqa: F401,F403
+from .adai_independent import *  # noqa: F401,F403
 from .rmsprop import *  # noqa: F401,F403
 
 #: every registered dynamics class, by name (what ``optdyn.sim`` exports)

@@ -322,3 +322,10 @@ class DiscreteOptimizerBase(DynamicsBase):
     def continuous(self, dt: float | None = None) -> DynamicsBase:  # pragma: no cover - abstract
         """The continuous model of this optimizer (docs/theory.md §4)."""
         raise NotImplementedError
+
+    def with_schedule(self, schedule=None, box=None):
+        """This optimizer with a learning-rate ``schedule`` and/or a ``box=(lo, hi)`` projected onto
+        after every step (:mod:`sim.schedules`, whose docstring has the API and an example)."""
+        from ..schedules import scheduled_class  # noqa: PLC0415 (schedules imports this module)
+
+        return scheduled_class(type(self))(self, schedule, box)

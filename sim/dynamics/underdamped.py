@@ -12,13 +12,13 @@ All the models are *EMA-type momentum* in the velocity :math:`r` (state :math:`(
 with force :math:`F = -p\odot\nabla L`, noise factor :math:`G = \sqrt\eta\,\mathrm{diag}(p)\,C^{1/2}`
 (:math:`GG^\top = 2D` when :math:`p = 1`) and per-coordinate damping rate :math:`a_i = \gamma/M_i`:
 
-===============  ==========================  ==================  ===================================
-model            mass :math:`M_i`            :math:`\gamma`      preconditioner :math:`p_i`
-===============  ==========================  ==================  ===================================
-MomentumSDE      :math:`\eta/\beta_3`        :math:`(1-\beta_1)/\beta_3`    1
-AdamSDE          :math:`\eta/(1-\beta_1)`    1                   :math:`1/(\sqrt{v_i}+\epsilon)`, :math:`v = \mathrm{diag}\,C(\theta)`
-AdaiSDE          :math:`\eta/(1-\beta_{1,i}(\theta))`  1         1
-===============  ==========================  ==================  ===================================
+===========  ====================================  ===========================  =====================================================================
+model        mass :math:`M_i`                      :math:`\gamma`               preconditioner :math:`p_i`
+===========  ====================================  ===========================  =====================================================================
+MomentumSDE  :math:`\eta/\beta_3`                  :math:`(1-\beta_1)/\beta_3`  1
+AdamSDE      :math:`\eta/(1-\beta_1)`              1                            :math:`1/(\sqrt{v_i}+\epsilon)`, :math:`v = \mathrm{diag}\,C(\theta)`
+AdaiSDE      :math:`\eta/(1-\beta_{1,i}(\theta))`  1                            1
+===========  ====================================  ===========================  =====================================================================
 
 with Adai's :math:`\beta_{1,i}(\theta) = \mathrm{clip}(1-\beta_0 v_i/\bar v, 0, 1-\epsilon)`,
 :math:`v = \mathrm{diag}\,C(\theta)`, :math:`\bar v` its mean over coordinates.  AdamSDE with

@@ -27,7 +27,11 @@ Pure diffusion (:math:`a=0`, :math:`D` constant, :math:`r=0`, :math:`b=L`) gives
 Numerics: the interval is cut into panels at the ends, at :math:`x_0` and at user ``breakpoints`` (where
 :math:`a` or :math:`D` are not smooth, e.g. the junctions of the piecewise-quadratic landscape); each panel
 gets a uniform sub-grid, and every integral is a cumulative Simpson rule (fourth order on smooth panels),
-evaluated in log-space so that barriers of hundreds of :math:`k_BT` do not overflow.  The error estimate is
+evaluated in log-space: each integrand is exponentiated as :math:`e^{\log f - \max\log f}` and the scale
+is carried apart, and the inner integral is accumulated from the reflecting end (never as a total minus
+a partial integral), so there is no overflow, no NaN and no cancellation at any barrier; ``log_value``
+holds :math:`\log T` and ``value`` is :math:`e^{\log T}` (inf, with a warning, when it exceeds the float
+range, beyond :math:`E \approx 709`).  The error estimate is
 :math:`|T_n - T_{n/2}|`, the change when the resolution is halved (an upper bound on the error of
 :math:`T_{n/2}`, so conservative by about a factor 15 for :math:`T_n` on smooth panels).  It is an
 asymptotic estimate: it can be too small when even :math:`n/2` intervals do not resolve the coefficients,
@@ -42,6 +46,7 @@ Deep Learning Dynamics", arXiv 2002.03495.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -55,7 +60,7 @@ __all__ = ["MFPTQuadratureResult", "mean_first_passage_time_1d", "mean_first_pas
 
 @dataclass(frozen=True)
 class MFPTQuadratureResult:
-    """Result of a 1-D MFPT quadrature.
+    r"""Result of a 1-D MFPT quadrature.
 
     Attributes
     ----------
@@ -66,13 +71,19 @@ class MFPTQuadratureResult:
     x : ndarray, shape ``(m,)``
         Quadrature nodes (increasing, including the ends, :math:`x_0` and the breakpoints).
     T : ndarray, shape ``(m,)``
-        :math:`T` at the nodes.
+        :math:`T` at the nodes (inf where it exceeds the float range).
+    log_value : float
+        :math:`\log T(x_0)`, finite even where ``value`` overflows (barriers beyond ~700 :math:`k_BT`).
+    rel_error : float
+        ``error / value``: the stated relative accuracy.
     """
 
     value: float
     error: float
     x: np.ndarray
     T: np.ndarray
+    log_value: float = math.nan
+    rel_error: float = math.nan
 
     def __call__(self, x):
         """:math:`T` at ``x`` by linear interpolation between the nodes."""
@@ -134,56 +145,86 @@ def _log_stationary(panels, drift, diffusion, ito: bool):
     return phi, [d for _, d in a_d]
 
 
+def _cumulative_from_right(panels, values):
+    """Cumulative Simpson integral from the right end (no subtraction from a total)."""
+    rev = _cumulative([-x[::-1] for x in panels[::-1]], [v[::-1] for v in values[::-1]])
+    return [c[::-1] for c in rev[::-1]]
+
+
+def _scaled(log_values):
+    """``(exp(log_values - shift), shift)`` per panel with one shift, the largest log value."""
+    shift = max(v.max() for v in log_values)
+    return [np.exp(v - shift) for v in log_values], shift
+
+
 def _profile(panels, drift, diffusion, ito: bool, reflecting_left: bool | None):
-    r"""Return nodes and the building blocks for :math:`T` on them.
+    r"""Return nodes and the building blocks for :math:`T` on them, in log-scaled form.
 
     ``reflecting_left``: True/False for a reflecting left/right end; None for two absorbing ends.
-    Returns ``x, G, S`` with ``G`` the cumulative integral (from the left) of
-    :math:`g(y) = |\int_r^y p_s| / (p_s D)(y)` and ``S`` that of the scaled :math:`\sigma` (or None).
+    Returns ``x, G, g_shift, S, s_shift``: ``G e^{g_shift}`` is the cumulative integral (from the left) of
+    :math:`g(y) = |\int_r^y p_s| / (p_s D)(y)` and ``S e^{s_shift}`` that of :math:`\sigma = 1/(p_s D)`
+    (or None).  Every exponential is taken of a log minus its maximum, and the inner mass is integrated
+    from the reflecting end (never as a total minus a partial integral), so nothing overflows and no
+    tail loses its relative accuracy, whatever the barrier.
     """
     phi, d = _log_stationary(panels, drift, diffusion, ito)
-    phi_max = max(p.max() for p in phi)
-    inner = _cumulative(panels, [np.exp(p - phi_max) for p in phi])  # int_left^y e^{phi - phi_max}
-    total = inner[-1][-1]
-    g = []
-    for p, c, dd in zip(phi, inner, d):
-        mass = c if reflecting_left in (True, None) else total - c
+    dens, phi_max = _scaled(phi)
+    inner = (_cumulative(panels, dens) if reflecting_left in (True, None)
+             else _cumulative_from_right(panels, dens))  # int_r^y e^{phi - phi_max}
+    log_g = []
+    for p, mass, dd in zip(phi, inner, d):
         with np.errstate(divide="ignore"):
-            log_mass = np.log(np.maximum(mass, 0.0))
-        g.append(np.exp(log_mass + phi_max - p) / dd)
+            log_g.append(np.log(np.maximum(mass, 0.0)) + phi_max - p - np.log(dd))
+    g, g_shift = _scaled(log_g)
     G = np.concatenate(_cumulative(panels, g))
-    S = None
+    S, s_shift = None, 0.0
     if reflecting_left is None:
-        phi_min = min(p.min() for p in phi)
-        S = np.concatenate(_cumulative(panels, [np.exp(phi_min - p) / dd for p, dd in zip(phi, d)]))
+        sig, s_shift = _scaled([-p - np.log(dd) for p, dd in zip(phi, d)])
+        S = np.concatenate(_cumulative(panels, sig))
     x = np.concatenate(panels)
     keep = np.concatenate([[True], np.diff(x) > 0])  # drop the duplicated panel joints
-    return x[keep], G[keep], (S[keep] if S is not None else None)
+    return x[keep], G[keep], g_shift, (S[keep] if S is not None else None), s_shift
 
 
 def _solve_reflecting(drift, diffusion, x0, reflecting, absorbing, ito, breakpoints, n_intervals):
+    """Nodes and :math:`T e^{-shift}` with the shift (log-scaled)."""
     lo, hi = min(reflecting, absorbing), max(reflecting, absorbing)
     panels = _panel_nodes(lo, hi, [x0, *breakpoints], n_intervals)
-    x, G, _ = _profile(panels, drift, diffusion, ito, reflecting_left=reflecting < absorbing)
+    x, G, shift, _, _ = _profile(panels, drift, diffusion, ito, reflecting_left=reflecting < absorbing)
     T = G[-1] - G if absorbing > reflecting else G
-    return x, T
+    return x, T, shift
 
 
 def _solve_two_sided(drift, diffusion, x0, lo, hi, ito, breakpoints, n_intervals):
     panels = _panel_nodes(lo, hi, [x0, *breakpoints], n_intervals)
-    x, Q, S = _profile(panels, drift, diffusion, ito, reflecting_left=None)
+    x, Q, shift, S, _ = _profile(panels, drift, diffusion, ito, reflecting_left=None)
     T = Q[-1] * S / S[-1] - Q
-    return x, T
+    return x, T, shift
 
 
 def _with_error(solve, x0, n_intervals, *args) -> MFPTQuadratureResult:
     if isinstance(n_intervals, bool) or int(n_intervals) != n_intervals or n_intervals < 8:
         raise ValueError(f"n_intervals must be an integer >= 8, got {n_intervals!r}")
-    x, T = solve(*args, int(n_intervals))
-    xc, Tc = solve(*args, int(n_intervals) // 2)
-    value = float(np.interp(x0, x, T))
-    coarse = float(np.interp(x0, xc, Tc))
-    return MFPTQuadratureResult(value=value, error=abs(value - coarse), x=x, T=T)
+    x, T, shift = solve(*args, int(n_intervals))
+    xc, Tc, shift_c = solve(*args, int(n_intervals) // 2)
+    scaled, scaled_c = float(np.interp(x0, x, T)), float(np.interp(x0, xc, Tc))
+    if not scaled > 0:
+        return MFPTQuadratureResult(value=0.0, error=0.0, x=x, T=np.zeros_like(T), log_value=-math.inf)
+    log_value = math.log(scaled) + shift
+    log_coarse = math.log(scaled_c) + shift_c if scaled_c > 0 else -math.inf
+    rel = abs(math.expm1(log_value - log_coarse)) if math.isfinite(log_coarse) else math.inf
+    if log_value > _LOG_MAX:
+        warnings.warn(f"the mean first-passage time e^{log_value:.1f} exceeds the float range: value is inf, "
+                      "log_value holds it", RuntimeWarning, stacklevel=3)
+        return MFPTQuadratureResult(value=math.inf, error=math.inf, x=x, T=np.full_like(T, np.inf),
+                                    log_value=log_value, rel_error=rel)
+    value = math.exp(log_value)
+    with np.errstate(over="ignore"):
+        T_abs = T * math.exp(min(shift, _LOG_MAX))
+    return MFPTQuadratureResult(value=value, error=value * rel, x=x, T=T_abs, log_value=log_value, rel_error=rel)
+
+
+_LOG_MAX = math.log(np.finfo(float).max)
 
 
 def mean_first_passage_time_1d(drift: Callable, diffusion: Callable, x0: float, reflecting: float,

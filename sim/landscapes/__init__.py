@@ -38,6 +38,9 @@ Landscapes whose Hessian is diagonal in a *fixed* orthonormal basis :math:`U`,
 ``hessian_eigenvalues(x)`` (plus a compiled ``hessian_eigenvalues(x, params, out)``), so Hessian
 noise needs no eigen-decomposition per step (:class:`sim.noise.HessianNoise` uses it).
 
+:class:`SymbolicLandscape` (:mod:`sim.landscapes.symbolic`) is any landscape given by one formula:
+value, gradient and Hessian derived by SymPy and compiled, critical points found numerically.
+
 Smooth landscapes (:class:`QuarticDoubleWell`, :class:`StyblinskiTang`, :class:`CurvedDoubleWell`)
 have inflection points where an eigenvalue of :math:`H` vanishes: Hessian noise there is zero in
 that direction, so use ``HessianNoise(batch_size, floor=h_min)`` with :math:`h_{min} > 0` whenever
@@ -53,11 +56,14 @@ nonconvex optimization: stochastic approximation with function smoothing and sim
 Neural Networks 3 (1990).
 """
 from .base import LandscapeBase, LandscapeFunctions, WellFunctions, WellsLandscapeBase, random_rotation
+from .chain import LinearSlope, WellChain
 from .curved import CurvedDoubleWell
 from .profile import FlatSharpDoubleWell, PiecewiseQuadraticWells, QuarticDoubleWell
 from .quadratic import QuadraticSaddle
 from .styblinski_tang import ST_CRITICAL_ROOTS, StyblinskiTang
+from .symbolic import SymbolicLandscape
 
 __all__ = ["LandscapeBase", "LandscapeFunctions", "WellFunctions", "WellsLandscapeBase", "random_rotation",
            "QuadraticSaddle", "PiecewiseQuadraticWells", "FlatSharpDoubleWell", "QuarticDoubleWell",
-           "StyblinskiTang", "ST_CRITICAL_ROOTS", "CurvedDoubleWell"]
+           "StyblinskiTang", "ST_CRITICAL_ROOTS", "CurvedDoubleWell", "WellChain", "LinearSlope",
+           "SymbolicLandscape"]

@@ -107,7 +107,7 @@ def test_compiled_apply_eigh_path(saddle, rng):
     """The position-dependent path (eigen-decomposition in the kernel), driven by the quadratic's
     compiled Hessian: must equal the NumPy symmetric square root times z."""
     noise = HessianNoise(4.0, floor=0.1)
-    apply = _make_apply_hessian_factor(_quadratic_hessian)
+    apply = _make_apply_hessian_factor(_quadratic_hessian, 3)
     nzp = np.array([1.0 / noise.batch_size, noise.floor])
     for x in rng.standard_normal((3, 3)):
         z, out = rng.standard_normal(3), np.empty(3)

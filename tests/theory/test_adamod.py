@@ -72,3 +72,119 @@ def test_bad_input():
         adamod.smoothed_step_sizes([-1.0], 0.5)
     with pytest.raises(ValueError, match="step_sizes"):
         adamod.smoothed_step_sizes(1.0, 0.5)
+
+
+# -- (v): the bound's delay -------------------------------------------------------------------------
+def _sym(expr, name):
+    return next(x for x in expr.free_symbols if x.name == name)
+
+
+def test_clip_weights_and_variance_closed_forms():
+    a, c, var = F["clip_a"], F["clip_c"], F["clip_variance"]
+    b2, b3, l, k4 = _sym(a, "beta_2"), _sym(c, "beta_3"), _sym(a, "l"), _sym(var, "kappa_4")
+    # c_l is the EMA(β₃) of the weights a_l (checked at rational β's for l = 0..5)
+    vals = {b2: sp.Rational(9, 10), b3: sp.Rational(7, 10)}
+    for ll in range(6):
+        ema = sum((1 - b3) * b3**j * a.subs(l, ll - j) for j in range(ll + 1))
+        assert sp.simplify((ema - c.subs(l, ll)).subs(vals)) == 0
+    # a_l − c_l = A β₂^l + C β₃^l, so Σ (a_l − c_l)² is three geometric series
+    big_a = -(1 - b2) ** 2 * b3 / (b2 - b3)
+    big_c = (1 - b2) * (1 - b3) * b3 / (b2 - b3)
+    assert sp.simplify(sp.expand(a - c - big_a * b2**l - big_c * b3**l)) == 0
+    total = big_a**2 / (1 - b2**2) + 2 * big_a * big_c / (1 - b2 * b3) + big_c**2 / (1 - b3**2)
+    assert sp.simplify((k4 - 1) / 4 * total - var) == 0
+
+
+
+def test_warmup_delay_antiderivative_and_value():
+    from scipy import integrate
+
+    f, integrand = F["warmup_delay"], F["warmup_delay_integrand"]
+    e, u = _sym(f, "E"), _sym(integrand, "u")
+    # F'(E) = ∫ e^{-Ew}/(1+w) dw = e^E E_1(E), and F(0+) = 0
+    assert sp.simplify(sp.diff(f, e) - sp.exp(e) * sp.expint(1, e)) == 0
+    assert sp.limit(f, e, 0, "+") == 0
+    for ev in (0.5, 3.0, 12.0):
+        num = integrate.quad(sp.lambdify(u, integrand.subs(e, ev)), 0, np.inf, limit=200)[0]
+        assert adamod.warmup_delay(ev, 1.0, 0.0) == pytest.approx(num, rel=1e-8)
+
+
+def test_mean_field_ratio():
+    k = np.arange(1, 3001)
+    np.testing.assert_allclose(adamod.bound_ratio_mean_field(3000, 0.0, 0.999), 1 - 0.999**k, rtol=1e-12)
+    np.testing.assert_allclose(adamod.bound_ratio_mean_field(50, 0.0, 0.9, s0=1.0), 1.0, rtol=1e-13)
+    mu = adamod.bound_ratio_mean_field(3000, 0.9, 0.999)
+    assert np.all(mu >= 1 - 0.999**k) and np.all(mu <= 1)  # the 1/(1−β₁ʲ) boost only helps
+
+
+def test_clip_deficit_matches_the_stochastic_recursion():
+    """E[1 − min(η_k, s_k)/η_k] of AdaMod's own (v, s) recursion on Gaussian noise, at stationarity,
+    against σ_Y/√(2π); tolerance 4 SE of the path mean plus the second-order term O(σ_Y²)."""
+    rng = np.random.default_rng(11)
+    n, b2, b3 = 2000, 0.99, 0.99
+    v, s, lag = np.ones(n), np.ones(n), []
+    for it in range(3000):
+        v = b2 * v + (1 - b2) * rng.standard_normal(n) ** 2
+        eta = 1 / np.sqrt(v)
+        s = b3 * s + (1 - b3) * eta
+        if it >= 1000:
+            lag.append(1 - np.minimum(eta, s) / eta)
+    per_path = np.mean(lag, axis=0)
+    want = float(adamod.clip_deficit(b2, b3))
+    sd = float(adamod.clip_sd(b2, b3))
+    assert abs(per_path.mean() - want) < 4 * per_path.std() / np.sqrt(n) + sd**2
+
+
+def _arrhenius(tau0, e):
+    # h(q)/h(1) = exp(-E(1/q - 1)) exactly: τ(qη) = τ0 q exp(E(1/q - 1))
+    return lambda lrs: tau0 * lrs * np.exp(e * (1 / lrs - 1))
+
+
+def test_escape_with_bound_reduces_to_adam_and_to_the_closed_form_delay():
+    r = adamod.escape_time_with_bound(1.0, 0.9, 0.999, 0.0, _arrhenius(1e3, 3.0))
+    assert r.ratio == pytest.approx(1.0, rel=1e-9) and r.delay == pytest.approx(0.0, abs=1e-6)
+    # no fluctuations (κ₄ = 1), β₁ = 0, τ ≫ Δ: the delay is (v) 5's closed form
+    lr, b3 = 0.1, 0.999
+    r = adamod.escape_time_with_bound(lr, 0.0, 0.999, b3, lambda lrs: _arrhenius(1e9, 3.0)(lrs / lr),
+                                      kurtosis=1.0, n_grid=200)
+    assert r.delay == pytest.approx(float(adamod.warmup_delay(3.0, lr, b3)), rel=2e-3)
+    # a warm bound has no delay; fluctuations lower the stationary hazard by ≈ E·E[1−q] (this
+    # hazard has no prefactor q; the time change adds one)
+    r = adamod.escape_time_with_bound(lr, 0.0, 0.999, b3, lambda lrs: _arrhenius(1e9, 3.0)(lrs / lr),
+                                      s0=1.0, n_grid=200)
+    d = float(adamod.clip_deficit(0.999, b3))
+    assert 1 - r.stationary_factor == pytest.approx(3 * d, rel=0.05)
+    assert r.delay == pytest.approx(1e9 * (1 / r.stationary_factor - 1), rel=1e-3)
+
+
+def test_censored_mean():
+    """The expected censored-exponential estimate E[min(T, t_max)]/P(T ≤ t_max): τ for Adam (constant
+    hazard) at any t_max, and a direct sum over iterations for the bound's mean field."""
+    lr, t_max = 0.1, 150.0
+    tau = _arrhenius(100.0, 3.0)
+    adam = adamod.escape_time_with_bound(lr, 0.9, 0.999, 0.0, lambda lrs: tau(lrs / lr), t_max=t_max)
+    assert adam.censored_mean == pytest.approx(100.0, rel=1e-9)
+    r = adamod.escape_time_with_bound(lr, 0.0, 0.999, 0.99, lambda lrs: tau(lrs / lr), t_max=t_max,
+                                      kurtosis=1.0, n_grid=400)
+    k = np.arange(1, int(t_max / lr) + 1)
+    q = 1 - 0.99**k
+    h = q / tau(q)
+    surv = np.exp(-np.concatenate([[0.0], np.cumsum(h) * lr]))
+    area = np.sum(surv[:-1] * -np.expm1(-h * lr) / h)
+    assert r.censored_mean == pytest.approx(area / (1 - surv[-1]), rel=1e-4)
+    assert r.mean_time > 100.0
+    assert r.survival(t_max) == pytest.approx(surv[-1], rel=1e-4)  # μ-table interpolation
+    assert r.survival(0.0) == 1.0 and np.all(np.diff(r.survival([1.0, 10.0, 1e3, 1e4])) < 0)
+
+
+def test_bound_bad_input():
+    with pytest.raises(ValueError, match="adam_escape_time"):
+        adamod.escape_time_with_bound(0.1, 0.9, 0.999, 0.999, 3.0)
+    with pytest.raises(ValueError, match="beta3"):
+        adamod.escape_time_with_bound(0.1, 0.9, 0.999, 1.0, lambda x: x)
+    with pytest.raises(ValueError, match="kurtosis"):
+        adamod.clip_sd(0.9, 0.9, kurtosis=0.5)
+    with pytest.raises(ValueError, match="exponent"):
+        adamod.warmup_delay(0.0, 0.1, 0.9)
+    with pytest.raises(ValueError, match="s0"):
+        adamod.bound_ratio_mean_field(10, 0.9, 0.9, s0=-1.0)

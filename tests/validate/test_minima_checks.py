@@ -133,3 +133,24 @@ def test_adamod_check_flags_a_different_escape_law(tmp_path, monkeypatch):
     estimates.clear_cache()
     recs = adamod_a1.check_adamod_vs_adam(Settings(out=str(tmp_path), seed=5))
     assert all(r.verdict == FINDING for r in recs), _verdicts(recs)
+
+
+def test_sweep_z_scores():
+    assert adamod_a1._z(1.0, 0.1, 0.5, 0.0) == pytest.approx(5.0)
+    assert adamod_a1._z(np.nan, np.nan, 0.5, 0.1) == np.inf  # only AdaMod diverged: worse
+    assert adamod_a1._z(0.5, 0.0, 0.5, 0.0) == 0.0
+    assert adamod_a1._z_fraction(0.0, 100, 0.0, 100) == 0.0
+    p = 0.5 * (0.3 + 0.1)
+    assert adamod_a1._z_fraction(0.3, 100, 0.1, 100) == pytest.approx(0.2 / np.sqrt(p * (1 - p) * 0.02))
+
+
+@pytest.mark.slow
+def test_eta_sweep_passes_and_flags_an_optimizer_that_needs_warm_up(tmp_path, monkeypatch):
+    """A1(iii) passes for the real AdaMod; with Adam in AdaMod's place (no bound) 'needs no warm-up' fails."""
+    spec = adamod_a1.check_eta_sweep
+    recs = spec(Settings(out=str(tmp_path)))
+    assert all(r.verdict == PASS for r in recs), _verdicts(recs)
+    monkeypatch.setitem(adamod_a1.SWEEP_OPTIMIZERS, "AdaMod", adamod_a1.SWEEP_OPTIMIZERS["Adam"])
+    bad = spec(Settings(out=str(tmp_path), seed=3))
+    wells = [r for r in bad if "first-steps" in r.comparison and "AdaMod" in r.quantity]
+    assert wells and all(r.verdict == FINDING for r in wells), _verdicts(bad)

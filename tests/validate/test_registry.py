@@ -186,7 +186,7 @@ def test_report_is_written_atomically(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         suite.write_report([rec, rec], s, 2.0)
     assert (pathlib.Path(report).read_text(), pathlib.Path(js).read_text()) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md", "results.json"]  # no temp left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "report.md", "results.json"]  # no temp left
 
 
 # -- the README's results table ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from optdyn.validate.checks import thm1 as vt
 from optdyn.validate.estimates import moment_records
 from optdyn.validate.cli import main, validate_main
 from optdyn.validate.records import FAIL, PASS, Settings
+from test_report import assert_tables_well_formed  # tests/validate/test_report.py
 
 
 @pytest.fixture
@@ -31,7 +32,10 @@ def test_cli_quick_thm1_passes_and_writes_report(tmp_path, capsys):
     assert "scaling law" in comparisons
     assert all(r["verdict"] == PASS for r in data["records"])
     report = (tmp_path / "report.md").read_text()
-    assert "tolerance" in report and "figures/thm1_escape_scaling.png" in report
+    assert "tolerance" in report.lower() and "figures/thm1_escape_scaling.png" in report
+    tab = assert_tables_well_formed(report)[0]  # renders as a table: every row has the header's columns
+    assert [row[-1] for row in tab["rows"]] == ["PASS"] * len(data["records"])
+    assert (tmp_path / "report.html").stat().st_size > 1000
     for name in ("thm1_variances", "thm1_marginals", "thm1_discrete_gap", "thm1_escape_scaling"):
         assert (tmp_path / "figures" / f"{name}.png").stat().st_size > 1000
 

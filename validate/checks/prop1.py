@@ -12,7 +12,7 @@ from optdyn.theory import prop1
 from .. import problems as P
 from ..estimates import (axis_closed_records, discrete_vs_quasistatic_record, escape_medians,
                          model_sde_records, rotated_finding_records, run_saved)
-from ..figures import plt, save
+from ..figures import save, style
 from ..records import CheckRecord
 from ..registry import (CLOSED_VS_EXACT, DISCRETE_VS_SDE, FINDING_KIND, SCALING, SIM_VS_EXACT, check)
 from ..stats import Z_SIGMA, weighted_slope
@@ -99,13 +99,14 @@ def check_adam_escape(settings) -> list[CheckRecord]:
     eff = np.log1p(kappa * dt) / dt
     adm = abs(wslope(pred * kappa / eff) - pslope) + 0.5 * np.max(kappa) * dt + abs(wslope(pred + dt) - pslope)
     tol = Z_SIGMA * se + adm
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.errorbar(h, med, yerr=Z_SIGMA * ses, fmt="o", label="AdamSDE (β₁=0) median (±4 SE)")
-    ax.loglog(h, pred, "k--", label=f"Prop. 1 median (slope {pslope:.3f})")
-    ax.loglog(h, pred[0] * (h / h[0]) ** -0.5, "g:", label="slope −1/2")
-    ax.set_xlabel("|H_i|")
+    fig, ax = style.subplots()
+    style.errorbar(ax, h, med, ses, optimizer="Adam", n_se=Z_SIGMA, label="AdamSDE (β₁=0) median")
+    ax.loglog(h, pred, "--", color=style.THEORY, label=f"Prop. 1 median (slope {pslope:.3f})")
+    ax.loglog(h, pred[0] * (h / h[0]) ** -0.5, ":", color="0.5", label="slope −1/2")
+    ax.set_xlabel("|H_i| (unstable eigenvalue)")
     ax.set_ylabel(f"median time to leave |θ_i| < {P.EXIT_RADIUS:g}")
-    ax.legend()
+    style.title(ax, "Adam: escape time from a saddle ∝ |H_i|^(−1/2)", lr=LR, B=BATCH, beta1=0.0, dt=dt, n=n)
+    style.legend(ax)
     return [CheckRecord(
         RESULT, "scaling law", "Adam (β₁=0): d log(median exit time) / d log |H_i|",
         measured=slope, predicted=pslope, interval=(pslope - tol, pslope + tol),

@@ -17,7 +17,7 @@ from optdyn.theory import thm2
 from .. import problems as P
 from ..estimates import (axis_closed_records, discrete_vs_quasistatic_record, drift_case, drift_figure,
                          drift_records, escape_medians, model_sde_records, rotated_finding_records, run_saved)
-from ..figures import plt, save
+from ..figures import save, style
 from ..records import CheckRecord
 from ..registry import (CLOSED_VS_EXACT, DISCRETE_VS_SDE, FINDING_KIND, SIM_VS_EXACT, SIM_VS_THEORY, check)
 from ..stats import Z_SIGMA
@@ -93,7 +93,8 @@ def check_adai_drift(settings) -> list[CheckRecord]:
     d, se, _, _, h = case
     hh = np.geomspace(0.04, 1.0, 100)
     curve = DRIFT_LR * np.sum(np.abs(lam)) / (BETA0 * lam.size * hh * np.sqrt(1 + 4 * x))
-    recs[-1].figure = drift_figure(h, d, se, hh, curve, "Adai", "C3", settings, "prop3_adai_drift")
+    recs[-1].figure = drift_figure(h, d, se, hh, curve, "Adai", settings, "prop3_adai_drift",
+                                  dict(lr=DRIFT_LR, beta0=BETA0, dt=dt, n=n))
     return recs
 
 
@@ -176,10 +177,10 @@ def check_saddle_figure(settings) -> list[CheckRecord]:
         "Adai": (sim.AdaiSDE(LR, BETA0, dt=dt), prop3.position_variance(lam, LR, BATCH, BETA0, t)),
     }
     p0 = 1 - np.exp(-2.0)
-    fig, axes = plt.subplots(1, 4, figsize=(16, 4.3), sharex=True, sharey=True)
+    fig, axes = style.subplots(1, 4, width=16, height=4.4, sharex=True, sharey=True)
     worst, worst_note, notes = 0.0, "", []
     phi = np.linspace(0, 2 * np.pi, 200)
-    colors = ("C0", "C1", "C2")
+    alphas, dashes = (0.2, 0.3, 0.45), (":", "--", "-")
     for k, (ax, (name, (dyn, var))) in enumerate(zip(axes, models.items())):
         prob = P.saddle_problem(dyn, land)
         res = run_saved(prob, n, t, settings.stream(name), settings, store_samples=True)
@@ -197,19 +198,20 @@ def check_saddle_figure(settings) -> list[CheckRecord]:
             if r > worst:
                 worst, worst_note = r, f"{name} at t={t[j]:g}"
             sub = x[:800]
-            ax.scatter(sub[:, 1], sub[:, 0], s=2, alpha=0.35, color=colors[j],
-                       label=f"t = {t[j]:g}")
+            ax.scatter(sub[:, 1], sub[:, 0], s=2, alpha=alphas[j], color=style.color(name.split()[0]),
+                       rasterized=True)
             sd = np.sqrt(var[j])
-            ax.plot(2 * sd[1] * np.cos(phi), 2 * sd[0] * np.sin(phi), color=colors[j], lw=2)
+            ax.plot(2 * sd[1] * np.cos(phi), 2 * sd[0] * np.sin(phi), dashes[j], color=style.THEORY, lw=1.6,
+                    label=f"predicted 2σ ellipse, t = {t[j]:g}")
         ax.set_title(name)
         ax.set_xlabel("unstable direction θ₂ (H = −0.5)")
         ax.set_xlim(-4, 4)
         ax.set_ylim(-1.2, 1.2)
     axes[0].set_ylabel("stable direction θ₁ (H = 1)")
-    axes[0].legend(loc="upper left", fontsize=8, markerscale=4)
-    fig.suptitle("Four optimizers leaving the same saddle: dots = simulated paths, lines = predicted 2σ "
-                 "ellipses (Theorem 1, Theorem 2, Prop. 1, Prop. 3). Adam spreads fastest along the flat "
-                 "unstable direction; its noise is isotropic.", fontsize=10)
+    style.legend(fig, where="below")
+    style.title(fig, "Four optimizers leaving the same saddle: dots = simulated paths (darker = later), "
+                "lines = predicted 2σ ellipses (Theorem 1, Theorem 2, Prop. 1, Prop. 3)",
+                lr=LR, B=BATCH, beta1=BETA1, beta0=BETA0, dt=dt, n=n)
     return [CheckRecord(
         RESULT, "sim vs theory", "fraction inside predicted 2σ ellipse vs 1−e⁻² (SGD/Mom/Adam/Adai, max |err|/tol)",
         measured=worst, predicted=0.0, interval=(0.0, 1.0),

@@ -24,7 +24,7 @@ from optdyn.theory import thm1
 
 from .. import problems as P
 from ..estimates import eigen_variances, moment_records, sde_vs_exact
-from ..figures import plt, save
+from ..figures import save, style
 from ..records import CheckRecord
 from ..registry import CLOSED_VS_EXACT, DISCRETE_VS_SDE, SCALING, SIM_VS_EXACT, check
 from ..stats import KS_ALPHA, Z_SIGMA, bootstrap_median_se, ks_gaussian, local_slopes, weighted_slope
@@ -84,29 +84,36 @@ def _figure_variances(res, cov, u):
     se = np.sqrt(2.0 / (res.n_alive - 1))[:, None] * v_ex
     tt = np.linspace(0, res.times[-1], 200)
     closed = thm1.variance(np.array(EIGENVALUES), LR, BATCH, tt)
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = style.subplots()
+    shades = ["0.0", "0.35", "0.6"]
     for d, lam in enumerate(EIGENVALUES):
-        line, = ax.plot(tt, closed[:, d], label=f"Theorem 1, H_i = {lam:g}")
-        ax.errorbar(res.times, v_mc[:, d], yerr=Z_SIGMA * se[:, d], fmt="o", color=line.get_color())
+        c = shades[d % len(shades)]
+        ax.plot(tt[1:], closed[1:, d], color=c, label=f"Theorem 1, H_i = {lam:g}")
+        style.errorbar(ax, res.times[1:], v_mc[1:, d], se[1:, d], color=style.color("SGD"),
+                       marker="osD"[d % 3], label=f"simulated, H_i = {lam:g}")
     ax.set_yscale("log")
     ax.set_xlabel("time t = kη")
     ax.set_ylabel("variance along eigen-direction i")
-    ax.set_title("SGD at a saddle: simulated (dots, ±4 SE) vs Theorem 1 (lines)")
-    ax.legend()
+    style.title(ax, "SGD at a saddle: variance per eigen-direction", lr=LR, B=BATCH, n=int(res.n_paths))
+    style.legend(ax)
     return fig
 
 
 def _figure_marginals(res, proj, sd, u):
     d_un = int(np.argmin(EIGENVALUES))
-    fig, axes = plt.subplots(1, len(res.times) - 1, figsize=(12, 3), sharey=False)
+    fig, axes = style.subplots(1, len(res.times) - 1, height=3.4)
     for ax, i in zip(axes, range(1, len(res.times))):
         x = proj[i, :, d_un]
         x = x[np.isfinite(x)]
-        ax.hist(x, bins=60, density=True, alpha=0.6, label="simulated")
+        ax.hist(x, bins=60, density=True, alpha=0.55, color=style.color("SGD"), label="simulated (SDE)")
         g = np.linspace(-4 * sd[i, d_un], 4 * sd[i, d_un], 200)
-        ax.plot(g, stats.norm.pdf(g, scale=sd[i, d_un]), "k", label="Theorem 1")
-        ax.set_title(f"unstable direction, t={res.times[i]:g}")
-    axes[0].legend()
+        ax.plot(g, stats.norm.pdf(g, scale=sd[i, d_un]), color=style.THEORY, label="Theorem 1 (Gaussian)")
+        ax.set_title(f"t = {res.times[i]:g}")
+        ax.set_xlabel(f"u_iᵀθ (unstable direction, H_i = {EIGENVALUES[d_un]:g})")
+        ax.set_ylabel("probability density")
+    style.title(fig, "SGD at a saddle: marginal along the unstable direction", lr=LR, B=BATCH,
+                n=int(res.n_paths))
+    style.legend(fig, where="below")
     return fig
 
 
@@ -161,12 +168,13 @@ def check_discrete_gap(settings) -> list[CheckRecord]:
     fine = stats.linregress(x[:3], y[:3]).slope  # the three smallest η
     drift = abs(s[1] - s[0])
     tol = max(2 * drift, 1e-3)
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.loglog(lrs, gaps, "o-", label="exact discrete vs exact SDE")
-    ax.loglog(lrs, gaps[-1] * lrs / lrs[-1], "k--", label="slope 1")
+    fig, ax = style.subplots()
+    ax.loglog(lrs, gaps, "o-", color=style.color("SGD"), mfc="white", label="exact discrete SGD vs exact SDE")
+    ax.loglog(lrs, gaps[-1] * lrs / lrs[-1], "--", color=style.THEORY, label="slope 1 (expected order)")
     ax.set_xlabel("learning rate η")
-    ax.set_ylabel("relative gap ‖Σ_SGD − Σ_SDE‖/‖Σ_SDE‖ at t=1")
-    ax.legend()
+    ax.set_ylabel("relative gap ‖Σ_SGD − Σ_SDE‖/‖Σ_SDE‖ at t = 1")
+    style.title(ax, "SGD vs its SDE: the gap closes like η", B=BATCH, subtitle=f"B = {BATCH:g}; exact moments, no sampling")
+    style.legend(ax)
     return [CheckRecord(
         RESULT, "discrete vs SDE", "order in η of the exact discrete-vs-SDE Σ gap",
         measured=fine, predicted=1.0, interval=(1 - tol, 1 + tol),
@@ -204,13 +212,14 @@ def check_escape_scaling(settings) -> list[CheckRecord]:
     admitted = abs(em_slope + 1.0) + 0.5 * np.max(rates) * dt  # slope shift + EM noise-variance shift
     tol = Z_SIGMA * se + admitted
     pred = thm1.median_exit_time(-rates, LR, BATCH, EXIT_RADIUS, corrected=True, warn=False)
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.errorbar(rates, medians, yerr=Z_SIGMA * ses, fmt="o", label="simulated median (±4 SE)")
-    ax.loglog(rates, np.exp(icpt) * rates**slope, "b-", label=f"fit: slope {slope:.3f}")
-    ax.loglog(rates, pred, "k--", label="Theorem 1 asymptotic median (slope −1)")
+    fig, ax = style.subplots()
+    style.errorbar(ax, rates, medians, ses, optimizer="SGD", n_se=Z_SIGMA, label="simulated median")
+    ax.loglog(rates, np.exp(icpt) * rates**slope, "-", color=style.color("SGD"), label=f"fit: slope {slope:.3f}")
+    ax.loglog(rates, pred, "--", color=style.THEORY, label="Theorem 1 asymptotic median (slope −1)")
     ax.set_xlabel("|H_i| (unstable eigenvalue)")
     ax.set_ylabel(f"median time to leave |u_iᵀθ| < {EXIT_RADIUS:g}")
-    ax.legend()
+    style.title(ax, "SGD: escape time from a saddle ∝ 1/|H_i|", lr=LR, B=BATCH, dt=dt, n=n)
+    style.legend(ax)
     rel = np.abs(medians / pred - 1)
     expo = thm1.escape_time_exponent()
     return [CheckRecord(

@@ -17,7 +17,7 @@ from optdyn.theory import thm2
 from .. import problems as P
 from ..estimates import (drift_case, drift_figure, drift_records, escape_medians, moment_records, rotate_blocks,
                          run_saved, sde_vs_exact)
-from ..figures import plt, save
+from ..figures import save, style
 from ..records import CheckRecord
 from ..registry import CLOSED_VS_EXACT, DISCRETE_VS_SDE, SCALING, SIM_VS_EXACT, SIM_VS_THEORY, check
 from ..stats import Z_SIGMA, local_slopes, weighted_slope
@@ -119,15 +119,16 @@ def check_thm2_gap(settings) -> list[CheckRecord]:
     """
     lrs = LR * 2.0 ** -np.arange(0, 12 if settings.full else 10)
     recs = []
-    fig, ax = plt.subplots(figsize=(5, 4))
-    for name, b3 in FORMS.items():
+    fig, ax = style.subplots()
+    for k, (name, b3) in enumerate(FORMS.items()):
         gaps = momentum_gap(lrs, b3)
         x, y = np.log(lrs[::-1]), np.log(gaps[::-1])
         s = local_slopes(x, y)
         fine = stats.linregress(x[:3], y[:3]).slope
         drift = abs(s[1] - s[0])
         tol = max(2 * drift, 1e-3)
-        ax.loglog(lrs, gaps, "o-", label=f"{name}")
+        ax.loglog(lrs, gaps, "os"[k % 2] + "-:"[k % 2], color=style.color("Momentum"), mfc="white",
+                  label=f"Momentum, {name}")
         recs.append(CheckRecord(
             RESULT, "discrete vs SDE", f"{name}: order in η of the exact Momentum-vs-SDE Σ gap",
             measured=fine, predicted=GAP_ORDER, interval=(GAP_ORDER - tol, GAP_ORDER + tol),
@@ -137,10 +138,12 @@ def check_thm2_gap(settings) -> list[CheckRecord]:
                  "inertial corrections differ). Local slopes (η descending): "
                  + ", ".join(f"{v:.3f}" for v in s[::-1]) + "; gaps: "
                  + ", ".join(f"{a:.3g}:{b:.2e}" for a, b in zip(lrs, gaps))))
-    ax.loglog(lrs, 0.5 * gaps[-1] * lrs / lrs[-1], "k--", label="slope 1")
-    ax.set_xlabel("learning rate η (β₁ = 0.9 fixed)")
-    ax.set_ylabel("‖Σ_Momentum − Σ_SDE‖/‖Σ_SDE‖ at t=1")
-    ax.legend()
+    ax.loglog(lrs, 0.5 * gaps[-1] * lrs / lrs[-1], "--", color=style.THEORY, label="slope 1 (expected order)")
+    ax.set_xlabel("learning rate η")
+    ax.set_ylabel("‖Σ_Momentum − Σ_SDE‖/‖Σ_SDE‖ at t = 1")
+    style.title(ax, "Momentum vs its SDE: the gap closes like η",
+                subtitle=f"β₁ = {BETA1:g} · B = {BATCH:g}; exact moments, no sampling")
+    style.legend(ax)
     recs[0].figure = save(fig, settings, "thm2_discrete_gap")
     return recs
 
@@ -163,7 +166,8 @@ def check_momentum_drift(settings) -> list[CheckRecord]:
     d, se, _, _, h = case
     hh = np.geomspace(0.04, 1.0, 100)
     recs[-1].figure = drift_figure(h, d, se, hh, thm2.drift_coefficient(-hh, DRIFT_LR, BETA1, 1 - BETA1, 1.0),
-                                   "Momentum", "C0", settings, "thm2_momentum_drift")
+                                   "Momentum", settings, "thm2_momentum_drift",
+                                   dict(lr=DRIFT_LR, beta1=BETA1, beta3=b3, dt=dt, n=n))
     return recs
 
 
@@ -214,12 +218,13 @@ def check_momentum_escape(settings) -> list[CheckRecord]:
     pred_s = (pred * lp - 0.5 * np.log(vfac * np.exp(2 * (lam_s - lp) * pred))) / lam_s
     adm_int = abs(wslope(pred_s) - pslope) + abs(wslope(pred + dt) - pslope)
     tol = Z_SIGMA * se + adm_model + adm_int
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.errorbar(h, med, yerr=Z_SIGMA * ses, fmt="o", label="MomentumSDE median (±4 SE)")
-    ax.loglog(h, pred, "k--", label=f"Theorem 2 median (regressed slope {pslope:.3f})")
-    ax.set_xlabel("|H_i|")
+    fig, ax = style.subplots()
+    style.errorbar(ax, h, med, ses, optimizer="Momentum", n_se=Z_SIGMA, label="MomentumSDE median")
+    ax.loglog(h, pred, "--", color=style.THEORY, label=f"Theorem 2 median (regressed slope {pslope:.3f})")
+    ax.set_xlabel("|H_i| (unstable eigenvalue)")
     ax.set_ylabel(f"median time to leave |θ_i| < {EXIT_RADIUS:g}")
-    ax.legend()
+    style.title(ax, "Momentum: escape time from a saddle", lr=LR, B=BATCH, beta1=BETA1, beta3=b3, dt=dt, n=n)
+    style.legend(ax)
     return [CheckRecord(
         RESULT, "scaling law", "Momentum (EMA): d log(median exit time) / d log |H_i|",
         measured=slope, predicted=pslope, interval=(pslope - tol, pslope + tol),

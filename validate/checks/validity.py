@@ -30,7 +30,7 @@ from optdyn import theory
 
 from .. import problems as P
 from ..estimates import exact_1d, kramers, order_record
-from ..figures import plt, save
+from ..figures import save, style
 from ..records import CheckRecord
 from ..registry import VALIDITY_MAP, check
 
@@ -123,20 +123,26 @@ def _validity_maps(settings) -> list[CheckRecord]:
             ex_err = np.array([exact(e, lr, settings) for e in exps])
             maps[rid][f"{lr * HB:g}"] = closed(exps, lr) / ex_err[:, 0] - 1
             grid[rid][f"{lr * HB:g}"] = ex_err[:, 1]
-    fig, axes = plt.subplots(1, len(rids), figsize=(14 * len(rids) / 3, 4), sharey=True, squeeze=False)
+    fig, axes = style.subplots(1, len(rids), width=4.7 * len(rids) + 0.6, height=4.6, sharey=True, squeeze=False)
     axes = axes[0]
     titles = {"ddt-sgd": "SGD law (overdamped, quadrature)", "thm3": "Theorem 3: Momentum (β₁=0.9, EMA)",
               "prop4": f"Proposition 4: Adai (β₀={BETA0}, v_e/v̄={VARIANCE_RATIO})"}
+    optimizer = {"ddt-sgd": "SGD", "thm3": "Momentum", "prop4": "Adai"}
     for ax, rid in zip(axes, rids):
-        for col, errs in maps[rid].items():
-            ax.loglog(temps, np.abs(errs), "o-", label=("η|H_b| = " + col) if col != "—" else "any η")
-            ax.loglog(temps, grid[rid][col], ":", color=ax.lines[-1].get_color(), alpha=0.6)
-        ax.loglog(temps, temps * np.abs(maps[rid][next(iter(maps[rid]))][-1]) / temps[-1], "k--", lw=0.8,
-                  label="slope 1")
+        c = style.color(optimizer[rid])
+        for k, (col, errs) in enumerate(maps[rid].items()):
+            ax.loglog(temps, np.abs(errs), "osD^v"[k % 5] + "-", color=c, mfc="white", alpha=1 - 0.18 * k,
+                      label=("η|H_b| = " + col) if col != "—" else "any η")
+            ax.loglog(temps, grid[rid][col], ":", color=c, alpha=0.5)
+        ax.loglog(temps, temps * np.abs(maps[rid][next(iter(maps[rid]))][-1]) / temps[-1], "--",
+                  color=style.THEORY, lw=0.8, label="slope 1")
+        ax.plot([], [], ":", color="0.5", label="exact solver's error estimate")
         ax.set_title(titles[rid], fontsize=10)
-        ax.set_xlabel("T/ΔL")
-        ax.legend(fontsize=8)
-    axes[0].set_ylabel("|closed form / exact − 1|  (dotted: solver error)")
+        ax.set_xlabel("temperature over barrier, T/ΔL")
+        style.legend(ax, where="below", ncol=2)
+    axes[0].set_ylabel("|closed form / exact − 1|")
+    style.title(fig, "Validity maps: relative error of the escape-time laws against the exact MFPT",
+                subtitle="markers: closed form vs exact; dotted: the exact solver's own error estimate")
     figure = save(fig, settings, "validity_maps")
     for k, rid in enumerate(rids):
         for col, errs in maps[rid].items():

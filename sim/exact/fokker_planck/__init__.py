@@ -4,6 +4,9 @@ The exact models of docs/theory.md §7 that need a grid: densities of the forwar
 quasi-stationary densities, escape rates and mean first-passage times from the backward equation.  One
 package, split by equation:
 
+* :mod:`.elimination` — the subtraction-free (GTH-type) elimination every backward solve and escape
+  rate uses (:class:`BandedGTH`, :class:`BlockGTH`), right at any barrier, with a stated accuracy and
+  :class:`ConditioningWarning` / :class:`ResolutionWarning` naming the cause when it cannot be given.
 * :mod:`.grid` — :class:`Grid1D`, :class:`Grid2D`, the boundary names (:data:`BOUNDARIES`), and the
   discretisation both equations share: Scharfetter–Gummel / cross / upwind flux kernels, operator
   assembly, the time integrator (:data:`TIME_METHODS`), the backward solve and :class:`GridMFPTResult`.
@@ -23,9 +26,10 @@ References
 ----------
 docs/theory.md §0 (conventions), §4 (continuous models), §6 (Itô vs [DDT] currents), §7 (exact model solvers).
 """
-from . import grid, kramers, overdamped
+from . import elimination, grid, kramers, overdamped
+from .elimination import *  # noqa: F403
 from .grid import *  # noqa: F403
 from .kramers import *  # noqa: F403
 from .overdamped import *  # noqa: F403
 
-__all__ = [*grid.__all__, *overdamped.__all__, *kramers.__all__]
+__all__ = [*elimination.__all__, *grid.__all__, *overdamped.__all__, *kramers.__all__]

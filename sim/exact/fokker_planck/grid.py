@@ -62,6 +62,7 @@ import scipy.sparse.linalg as spla
 from scipy.interpolate import RegularGridInterpolator
 
 from ..._jit import jit
+from .elimination import gth_solver, warn_if_inaccurate
 
 __all__ = ["Grid1D", "Grid2D", "BOUNDARIES", "TIME_METHODS", "GridMFPTResult"]
 
@@ -308,12 +309,16 @@ def _add(rows, cols, vals, pos, r, c, v):
 
 @jit
 def _sg_axis_triplets(n_a, n_o, stride_a, stride_o, h, a_face, d_face, d_node, ito, bc_lo, bc_hi,
-                      rows, cols, vals, pos):
+                      rows, cols, vals, pos, exits, w_alpha, w_beta):
     """Forward-operator entries of the Scharfetter–Gummel flux along one axis.
 
     Layout: the axis of the fluxes is first, ``a_face, d_face`` have shape ``(n_a + 1, n_o)``,
     ``d_node`` shape ``(n_a, n_o)``; cell ``(i, o)`` has flat index ``i * stride_a + o * stride_o``.
-    Face ``f`` lies between cells ``f - 1`` and ``f``.  Returns the next free triplet slot.
+    Face ``f`` lies between cells ``f - 1`` and ``f``.  Returns the next free triplet slot; the rates of
+    absorption through walls are also added to ``exits`` (kept apart for the elimination of
+    :mod:`.elimination`, which never forms a diagonal).  Where ``w_alpha[f, o]`` is not NaN it replaces
+    the interior face's flux coefficients per unit of the flux variable (:func:`_series_face_flux`, faces
+    whose centre-to-centre interval contains a jump of the coefficients).
     """
     inv_h = 1.0 / h
     for o in range(n_o):
@@ -327,6 +332,7 @@ def _sg_axis_triplets(n_a, n_o, stride_a, stride_o, h, a_face, d_face, d_node, i
                 _, beta = _sg_coefficients(a, d, d, cr, 0.5 * h)
                 k = o * stride_o
                 pos = _add(rows, cols, vals, pos, k, k, -beta * inv_h)
+                exits[k] += beta * inv_h
                 continue
             if f == n_a and bc_hi != 2:
                 if bc_hi != 1:
@@ -335,12 +341,17 @@ def _sg_axis_triplets(n_a, n_o, stride_a, stride_o, h, a_face, d_face, d_node, i
                 alpha, _ = _sg_coefficients(a, d, cl, d, 0.5 * h)
                 k = (n_a - 1) * stride_a + o * stride_o
                 pos = _add(rows, cols, vals, pos, k, k, -alpha * inv_h)
+                exits[k] += alpha * inv_h
                 continue
             il = f - 1
             ir = f if f < n_a else 0
             cl = d_node[il, o] if ito else d
             cr = d_node[ir, o] if ito else d
-            alpha, beta = _sg_coefficients(a, d, cl, cr, h)
+            if w_alpha[f, o] == w_alpha[f, o]:  # not NaN: series flux across a jump
+                alpha = w_alpha[f, o] * (cl if ito else 1.0)
+                beta = w_beta[f, o] * (cr if ito else 1.0)
+            else:
+                alpha, beta = _sg_coefficients(a, d, cl, cr, h)
             kl = il * stride_a + o * stride_o
             kr = ir * stride_a + o * stride_o
             pos = _add(rows, cols, vals, pos, kl, kl, -alpha * inv_h)
@@ -407,7 +418,7 @@ def _kappa_face_weights(kappa):
 
 @jit
 def _transport_axis_triplets(n_a, n_o, stride_a, stride_o, h, v_face, kappa, bc_lo, bc_hi,
-                             rows, cols, vals, pos):
+                             rows, cols, vals, pos, exits):
     """Entries of the pure transport flux ``J = v P`` along one axis by the upwind-biased kappa-scheme.
 
     Face value for ``v > 0``: ``P_L + (1+kappa)/4 (P_R - P_L) + (1-kappa)/4 (P_L - P_LL)`` (mirror for
@@ -435,9 +446,11 @@ def _transport_axis_triplets(n_a, n_o, stride_a, stride_o, h, v_face, kappa, bc_
                 if f == 0 and v < 0.0:  # outflow through the lower wall from cell 0
                     k = o * stride_o
                     pos = _add(rows, cols, vals, pos, k, k, v * inv_h)
+                    exits[k] -= v * inv_h
                 elif f == n_a and v > 0.0:
                     k = (n_a - 1) * stride_a + o * stride_o
                     pos = _add(rows, cols, vals, pos, k, k, -v * inv_h)
+                    exits[k] += v * inv_h
                 continue
             if v > 0.0:
                 up, down, far = il, ir, il - 1
@@ -489,6 +502,72 @@ class _Coefficients:
     d_face: tuple  # per axis: D_kk at those faces
     d_node: np.ndarray  # (N, ndim, ndim) at the cell centres
     dxy_face: tuple  # per axis: D_xy at the faces normal to k (2-D only)
+    w_face: tuple = ()  # 1-D with breakpoints: (alpha_w, beta_w) per face, NaN where the SG flux applies
+
+
+def _face_overrides(coeffs: _Coefficients, axis: int, fshape) -> tuple[np.ndarray, np.ndarray]:
+    if coeffs.w_face and axis == 0:
+        return tuple(np.ascontiguousarray(w.reshape(-1, 1)) for w in coeffs.w_face)
+    nan = np.full(fshape, np.nan)
+    nan = _axis_first(nan.reshape(-1), fshape, axis)
+    return nan, nan
+
+
+def _series_face_flux(drift, diffusion, x_l, x_r, cuts, ito):
+    r"""Flux coefficients :math:`J = \alpha w_L - \beta w_R` between two cell centres whose interval
+    contains the jumps ``cuts`` (sorted, inside): each segment with constant :math:`k = a/D` at its
+    midpoint has the exact (Scharfetter–Gummel) flux :math:`\frac{c_s}{\ell_s}[B(-k\ell_s)w - B(k\ell_s)w']`
+    (:math:`w = DP`, :math:`c_s = 1` Itô; :math:`w = P`, :math:`c_s = D_s` ddt), and segments in series
+    combine like conductances, :math:`\alpha = \alpha_1\alpha_2/(\beta_1+\alpha_2)`,
+    :math:`\beta = \beta_1\beta_2/(\beta_1+\alpha_2)` (the interface value of :math:`w` eliminated; no
+    subtraction).  Second order with piecewise-smooth coefficients, where face sampling is first order."""
+    pts = np.concatenate([[x_l], cuts, [x_r]])
+    alpha = beta = None
+    for lo, hi in zip(pts[:-1], pts[1:]):
+        mid = np.array([0.5 * (lo + hi)])
+        a = float(np.asarray(drift(mid), dtype=float).reshape(-1)[0])
+        d = float(np.asarray(diffusion(mid), dtype=float).reshape(-1)[0])
+        ell = hi - lo
+        pe = ell * a / d
+        c = 1.0 if ito else d
+        a_s, b_s = c * _bernoulli(-pe) / ell, c * _bernoulli(pe) / ell
+        if alpha is None:
+            alpha, beta = a_s, b_s
+        else:
+            den = beta + a_s
+            alpha, beta = alpha * a_s / den, beta * b_s / den
+    return alpha, beta
+
+
+def _cell_harmonic_mean(diffusion, lo, hi, cuts):
+    """Harmonic mean of :math:`D` over a cell split at ``cuts`` (midpoint rule per piece): the factor
+    between the cell's mass and the continuous :math:`u = DP` (Itô)."""
+    pts = np.concatenate([[lo], cuts, [hi]])
+    mids = 0.5 * (pts[:-1] + pts[1:])
+    d = np.asarray(diffusion(mids), dtype=float).reshape(-1)
+    return (hi - lo) / float(np.sum(np.diff(pts) / d))
+
+
+def _jump_coefficients(coeffs: _Coefficients, drift, diffusion, grid, breakpoints, ito) -> _Coefficients:
+    """1-D: replace the face fluxes whose centre-to-centre interval contains a breakpoint by the series
+    flux and (Itô) the cell factor of cells containing one by the harmonic mean (docs/theory.md §7)."""
+    bp = np.unique(np.asarray(breakpoints, dtype=float).reshape(-1))
+    if bp.size == 0:
+        return coeffs
+    x, e = grid.centres, grid.edges
+    w_a = np.full(grid.n + 1, np.nan)
+    w_b = np.full(grid.n + 1, np.nan)
+    for f in range(1, grid.n):
+        cuts = bp[(bp > x[f - 1]) & (bp < x[f])]
+        if cuts.size:
+            w_a[f], w_b[f] = _series_face_flux(drift, diffusion, x[f - 1], x[f], cuts, ito)
+    d_node = coeffs.d_node.copy()
+    if ito:
+        for i in range(grid.n):
+            cuts = bp[(bp > e[i]) & (bp < e[i + 1])]
+            if cuts.size:
+                d_node[i, 0, 0] = _cell_harmonic_mean(diffusion, e[i], e[i + 1], cuts)
+    return _Coefficients(coeffs.a_face, coeffs.d_face, d_node, coeffs.dxy_face, (w_a, w_b))
 
 
 def _sample_coefficients(drift, diffusion, grid, allow_zero_diagonal=False) -> _Coefficients:
@@ -504,11 +583,14 @@ def _sample_coefficients(drift, diffusion, grid, allow_zero_diagonal=False) -> _
     return _Coefficients(tuple(a_face), tuple(d_face), d_node, tuple(dxy_face))
 
 
-def _assemble(grid, codes, coeffs: _Coefficients, ito: bool, transport_kappa: dict | None = None) -> sp.csr_matrix:
+def _assemble(grid, codes, coeffs: _Coefficients, ito: bool, transport_kappa: dict | None = None,
+              with_exits: bool = False):
     """Forward operator ``A`` (``dP/dt = A P``) from sampled coefficients.
 
     ``transport_kappa`` maps an axis with zero diffusion to the kappa of :func:`_transport_axis_triplets`
-    (otherwise the SG flux, which is first-order upwind where the diffusion vanishes).
+    (otherwise the SG flux, which is first-order upwind where the diffusion vanishes).  With
+    ``with_exits`` returns ``(A, exits)``: ``exits[k]`` is the rate of absorption through the walls
+    from cell ``k`` (so that the columns of ``A`` sum to ``-exits`` in exact arithmetic).
     """
     transport_kappa = transport_kappa or {}
     ndim, shape, N = grid.ndim, grid.shape, int(np.prod(grid.shape))
@@ -519,6 +601,7 @@ def _assemble(grid, codes, coeffs: _Coefficients, ito: bool, transport_kappa: di
     rows = np.empty(cap, dtype=np.int64)
     cols = np.empty(cap, dtype=np.int64)
     vals = np.empty(cap, dtype=np.float64)
+    exits = np.zeros(N)
     pos = 0
     for k, ax in enumerate(grid.axes):
         n_a, n_o, s_a, s_o = _axis_layout(grid, k)
@@ -528,20 +611,21 @@ def _assemble(grid, codes, coeffs: _Coefficients, ito: bool, transport_kappa: di
                 raise ValueError(f"axis {k}: the transport scheme needs zero diffusion along that axis")
             pos = _transport_axis_triplets(n_a, n_o, s_a, s_o, ax.h, _axis_first(coeffs.a_face[k], fshape, k),
                                            float(transport_kappa[k]), codes[k][0], codes[k][1],
-                                           rows, cols, vals, pos)
+                                           rows, cols, vals, pos, exits)
         else:
             pos = _sg_axis_triplets(
                 n_a, n_o, s_a, s_o, ax.h,
                 _axis_first(coeffs.a_face[k], fshape, k), _axis_first(coeffs.d_face[k], fshape, k),
                 _axis_first(coeffs.d_node[:, k, k], shape, k), ito, codes[k][0], codes[k][1],
-                rows, cols, vals, pos)
+                rows, cols, vals, pos, exits, *_face_overrides(coeffs, k, fshape))
         if has_cross:
             other = 1 - k
             pos = _cross_axis_triplets(
                 n_a, n_o, s_a, s_o, ax.h, grid.axes[other].h,
                 _axis_first(coeffs.dxy_face[k], fshape, k), _axis_first(coeffs.d_node[:, 0, 1], shape, k),
                 ito, codes[k][1], codes[other][0], codes[other][1], rows, cols, vals, pos)
-    return sp.csr_matrix((vals[:pos], (rows[:pos], cols[:pos])), shape=(N, N))
+    A = sp.csr_matrix((vals[:pos], (rows[:pos], cols[:pos])), shape=(N, N))
+    return (A, exits) if with_exits else A
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -622,6 +706,10 @@ class GridMFPTResult:
         :math:`T` at the cell centres.
     interpolator : callable
         Evaluates :math:`T` anywhere in the closed domain (linear, using the wall values).
+    solve_accuracy : float
+        Stated relative accuracy of ``T`` as the exact solution of the *discrete* equations (the linear
+        algebra, :mod:`.elimination`); the discretisation error is not included: compare two grids
+        (the adapters of :mod:`sim.exact.adapters` do).
 
     Calling the result, ``res(x0)``, evaluates the interpolator (``x0`` scalar/``(m,)`` in 1-D, ``(2,)``
     or ``(m, 2)`` in 2-D) after checking that ``x0`` lies inside the domain.
@@ -630,6 +718,7 @@ class GridMFPTResult:
     grid: object
     T: np.ndarray
     interpolator: Callable
+    solve_accuracy: float = 0.0
 
     def __call__(self, x0):
         x = np.asarray(x0, dtype=float)
@@ -662,16 +751,23 @@ def _pad_values(T: np.ndarray, codes, wall_value_zero: bool) -> np.ndarray:
     return out
 
 
-def _grid_mfpt_result(grid, codes, T: np.ndarray, wall_value_zero: bool = True) -> GridMFPTResult:
+def _grid_mfpt_result(grid, codes, T: np.ndarray, wall_value_zero: bool = True,
+                      solve_accuracy: float = 0.0) -> GridMFPTResult:
     coords = [_padded_axis(ax, codes[k]) for k, ax in enumerate(grid.axes)]
     interp = RegularGridInterpolator(coords, _pad_values(T, codes, wall_value_zero), method="linear")
-    return GridMFPTResult(grid=grid, T=T, interpolator=interp)
+    return GridMFPTResult(grid=grid, T=T, interpolator=interp, solve_accuracy=solve_accuracy)
 
 
-def _solve_backward(A: sp.csr_matrix) -> np.ndarray:
-    """Solve :math:`A^{\\top} T = -1` (the discrete :math:`\\mathcal{L}^\\dagger T = -1`)."""
-    lu = spla.splu(A.T.tocsc())
-    T = lu.solve(-np.ones(A.shape[0]))
+def _solve_backward(rates: sp.csr_matrix, exits: np.ndarray, what: str, block: int = 1) -> tuple[np.ndarray, float]:
+    r"""Solve :math:`Q T = -1` (the discrete :math:`\mathcal{L}^\dagger T = -1`; ``rates`` = :math:`Q = A^\top`)
+    by the subtraction-free elimination of :mod:`.elimination`; return ``T`` and its stated relative
+    accuracy (warns naming the cause when that exceeds :data:`.elimination.SOLVE_TOLERANCE`)."""
+    gth = gth_solver(rates, exits, block)
+    ones = np.ones(rates.shape[0])
+    T = gth.solve(ones)
     if not np.all(np.isfinite(T)):
-        raise RuntimeError("backward solve produced non-finite values (is the exit reachable?)")
-    return T
+        raise OverflowError(f"{what}: the mean first-passage time overflows a float (barrier too high for "
+                            "double precision)")
+    accuracy = gth.accuracy
+    warn_if_inaccurate(accuracy, what)
+    return T, accuracy

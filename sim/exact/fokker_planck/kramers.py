@@ -14,9 +14,11 @@ docs/theory.md §4 (Momentum/Adai SDEs), §5 (Theorem 3, Proposition 4), §7 (ex
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
+from .elimination import ResolutionWarning
 from .grid import (Grid1D, Grid2D, GridMFPTResult, _assemble, _bc_codes, _check_times, _grid_mfpt_result,
                    _initial_density, _integrate, _sample_coefficients, _solve_backward)
 
@@ -70,8 +72,30 @@ def _kramers_callables(force, diffusion, mass, friction):
 THETA_SCHEMES = {"upwind3": 1.0 / 3.0, "upwind2": -1.0, "upwind": None}
 
 
+def _theta_cell_average(diffusion, breakpoints, h: float):
+    r""":math:`D(\theta)` averaged over the :math:`\theta`-cell of width ``h`` centred at each point where that
+    cell contains a breakpoint (a jump of Hessian noise), midpoint rule on each side; plain values
+    elsewhere.  The :math:`r`-diffusion :math:`D(\theta)/M^2\,\partial_r^2P` integrated over a cell across
+    which :math:`P` is continuous in :math:`\theta` needs the arithmetic cell mean: sampling :math:`D` at
+    the centre is first order there (docs/theory.md §7)."""
+    bp = np.unique(np.asarray(breakpoints, dtype=float).reshape(-1))
+
+    def averaged(th):
+        th = np.asarray(th, dtype=float)
+        out = np.asarray(diffusion(th), dtype=float).copy()
+        for b in bp:
+            inside = np.flatnonzero(np.abs(th - b) < 0.5 * h)
+            for i in inside:
+                lo, hi = th[i] - 0.5 * h, th[i] + 0.5 * h
+                d = np.asarray(diffusion(np.array([0.5 * (lo + b), 0.5 * (b + hi)])), dtype=float)
+                out[i] = ((b - lo) * d[0] + (hi - b) * d[1]) / h
+        return out
+
+    return averaged if bp.size else diffusion
+
+
 def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boundaries=("reflecting", "absorbing"),
-                      theta_scheme: str = "upwind3"):
+                      theta_scheme: str = "upwind3", with_exits: bool = False, breakpoints=()):
     r"""Forward operator of the Kramers equation on a phase-space grid :math:`(\theta, r)`.
 
     The SDE is :math:`\mathrm{d}\theta = r\,\mathrm{d}t`,
@@ -104,6 +128,11 @@ def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boun
         Axis 0 is :math:`\theta`, axis 1 is :math:`r` (usually symmetric, :math:`[-r_{\max}, r_{\max}]`).
     theta_boundaries : pair of {"reflecting", "absorbing", "periodic"}
     theta_scheme : {"upwind3", "upwind2", "upwind"}
+    with_exits : bool
+        Also return the absorption rates through the wall, ``(A, exits)`` (the chain of :mod:`.elimination`).
+    breakpoints : sequence of float, optional
+        :math:`\theta` positions where :math:`D` jumps (junctions of the piecewise wells with Hessian
+        noise): the cells that contain one use the cell mean of :math:`D` (:func:`_theta_cell_average`).
     """
     if theta_scheme not in THETA_SCHEMES:
         raise ValueError(f"theta_scheme must be one of {tuple(THETA_SCHEMES)}, got {theta_scheme!r}")
@@ -112,12 +141,14 @@ def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boun
     mass = _check_positive("mass", mass)
     friction = _check_positive("friction", friction)
     codes = _bc_codes((tuple(theta_boundaries), ("reflecting", "reflecting")), grid)
+    diffusion = _theta_cell_average(diffusion, breakpoints, grid.h[0])
     drift, diff = _kramers_callables(force, diffusion, mass, friction)
     coeffs = _sample_coefficients(drift, diff, grid, allow_zero_diagonal=True)
     if np.any(coeffs.d_node[:, 1, 1] <= 0):
         raise ValueError("diffusion must be strictly positive on the theta grid (add a floor)")
     kappa = THETA_SCHEMES[theta_scheme]
-    return _assemble(grid, codes, coeffs, ito=True, transport_kappa=None if kappa is None else {0: kappa})
+    return _assemble(grid, codes, coeffs, ito=True, transport_kappa=None if kappa is None else {0: kappa},
+                     with_exits=with_exits)
 
 
 def evolve_phase_space_density(force, diffusion, mass, friction, grid: Grid2D, p0, times, *, dt: float,
@@ -135,7 +166,8 @@ def evolve_phase_space_density(force, diffusion, mass, friction, grid: Grid2D, p
 
 def mean_first_passage_time_underdamped(force, diffusion, mass, friction, theta_range, theta_boundaries,
                                         n_theta: int, n_r: int, r_max: float | None = None,
-                                        n_sigma: float = 6.0, theta_scheme: str = "upwind3") -> GridMFPTResult:
+                                        n_sigma: float = 6.0, theta_scheme: str = "upwind3",
+                                        breakpoints=()) -> GridMFPTResult:
     r"""MFPT of the Kramers dynamics to the absorbing :math:`\theta` wall(s), from the backward equation
 
     .. math:: r\,\partial_\theta T + \frac{F(\theta)-\gamma r}{M}\partial_r T
@@ -159,7 +191,7 @@ def mean_first_passage_time_underdamped(force, diffusion, mass, friction, theta_
         :math:`\theta` cells.
     n_sigma : float
         Number of thermal velocity scales in the default ``r_max``.
-    theta_scheme : str
+    theta_scheme, breakpoints
         See :func:`kramers_generator`.
 
     Returns
@@ -183,6 +215,13 @@ def mean_first_passage_time_underdamped(force, diffusion, mass, friction, theta_
         r_max = default_r_max(float(np.max(d)), mass, friction, n_sigma)
     r_max = _check_positive("r_max", r_max)
     grid = Grid2D((th.lo, -r_max), (th.hi, r_max), (n_theta, n_r))
-    A = kramers_generator(force, diffusion, mass, friction, grid, theta_boundaries, theta_scheme)
+    A, exits = kramers_generator(force, diffusion, mass, friction, grid, theta_boundaries, theta_scheme,
+                                 with_exits=True, breakpoints=breakpoints)
     codes = _bc_codes((tuple(theta_boundaries), ("reflecting", "reflecting")), grid)
-    return _grid_mfpt_result(grid, codes, _solve_backward(A).reshape(grid.shape), wall_value_zero=False)
+    T, accuracy = _solve_backward(A.T.tocsr(), exits, "mean_first_passage_time_underdamped", block=n_r)
+    if np.min(T) < 0:
+        warnings.warn(f"mean_first_passage_time_underdamped: the discrete MFPT is negative somewhere (min "
+                      f"{np.min(T):.3g}): the grid ({n_theta} x {n_r}) does not resolve the wells at this barrier "
+                      "(the second-order transport stencil is not monotone); refine it", ResolutionWarning,
+                      stacklevel=2)
+    return _grid_mfpt_result(grid, codes, T.reshape(grid.shape), wall_value_zero=False, solve_accuracy=accuracy)

@@ -42,6 +42,7 @@ arXiv 2002.03495.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -49,13 +50,16 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .elimination import BandedGTH, warn_if_inaccurate
 from .grid import (_ABSORBING, _assemble, _bc_codes, _check_grid, _check_times, _grid_mfpt_result,
-                   _initial_density, _integrate, _sample_coefficients, _solve_backward, GridMFPTResult)
+                   _initial_density, _integrate, _jump_coefficients, _sample_coefficients, _solve_backward,
+                   GridMFPTResult)
 
 __all__ = [
     "CONVENTIONS",
     "check_convention",
     "assemble_generator",
+    "backward_chain",
     "evolve_density",
     "stationary_density",
     "escape_rate",
@@ -74,7 +78,21 @@ def check_convention(convention: str) -> bool:
     return convention == "ito"
 
 
-def assemble_generator(drift: Callable, diffusion: Callable, grid, boundaries, convention: str = "ito"):
+def _coefficients(drift, diffusion, grid, convention, breakpoints):
+    """Sampled coefficients, with the 1-D jump treatment at ``breakpoints`` (:func:`assemble_generator`)."""
+    coeffs = _sample_coefficients(drift, diffusion, grid)
+    if len(np.atleast_1d(breakpoints)) == 0:
+        return coeffs
+    if grid.ndim != 1:
+        raise ValueError("breakpoints are supported on 1-D grids only (a jump of D across a line in 2-D is not)")
+    bp = np.asarray(breakpoints, dtype=float).reshape(-1)
+    if not np.all(np.isfinite(bp)):
+        raise ValueError(f"breakpoints must be finite, got {breakpoints!r}")
+    return _jump_coefficients(coeffs, drift, diffusion, grid, bp, check_convention(convention))
+
+
+def assemble_generator(drift: Callable, diffusion: Callable, grid, boundaries, convention: str = "ito", *,
+                       breakpoints=()):
     r"""Sparse forward Fokker–Planck operator on the grid.
 
     Parameters
@@ -86,6 +104,13 @@ def assemble_generator(drift: Callable, diffusion: Callable, grid, boundaries, c
         ``"reflecting"``, ``"absorbing"`` or ``"periodic"`` per side: one name, ``(lo, hi)`` in 1-D,
         ``((x_lo, x_hi), (y_lo, y_hi))`` in 2-D.
     convention : {"ito", "ddt"}
+    breakpoints : sequence of float, optional
+        1-D only: points where :math:`a` or :math:`D` jump or kink (e.g. the junctions of the piecewise
+        wells, where Hessian noise jumps).  A face whose centre-to-centre interval contains one gets the
+        series (harmonically averaged) Scharfetter–Gummel flux of the two sides, and (Itô) a cell that
+        contains one the harmonic mean of :math:`D` as its mass factor (:func:`.grid._jump_coefficients`):
+        second-order convergence where face sampling of a jumping :math:`D` is first order (measured in
+        the tests).
 
     Returns
     -------
@@ -96,7 +121,19 @@ def assemble_generator(drift: Callable, diffusion: Callable, grid, boundaries, c
     _check_grid(grid)
     ito = check_convention(convention)
     codes = _bc_codes(boundaries, grid)
-    return _assemble(grid, codes, _sample_coefficients(drift, diffusion, grid), ito)
+    return _assemble(grid, codes, _coefficients(drift, diffusion, grid, convention, breakpoints), ito)
+
+
+def backward_chain(drift, diffusion, grid, boundaries, convention: str = "ito", *, breakpoints=()):
+    r"""The Markov chain on the cells that the backward solvers eliminate: ``(rates, exits)`` with
+    ``rates`` the generator :math:`A^\top` (only its off-diagonal entries are used: the diagonal is implied,
+    :math:`q_{ii} = -\sum_{j\ne i}q_{ij} - \kappa_i`) and ``exits`` the absorption rates :math:`\kappa`
+    through the walls (:mod:`.elimination`).  Arguments as in :func:`assemble_generator`."""
+    _check_grid(grid)
+    codes = _bc_codes(boundaries, grid)
+    A, exits = _assemble(grid, codes, _coefficients(drift, diffusion, grid, convention, breakpoints),
+                         check_convention(convention), with_exits=True)
+    return A.T.tocsr(), exits
 
 
 def evolve_density(drift, diffusion, grid, boundaries, p0, times, *, dt: float, method: str = "tr-bdf2",
@@ -172,46 +209,100 @@ class EscapeRateResult:
         quasi-stationary state is :math:`1/\\lambda_0`.
     density : ndarray of the grid shape
         Quasi-stationary density :math:`\\rho\\ge0`, unit mass.
+    error : float
+        Stated relative accuracy of ``rate`` on the grid (linear algebra and iteration).
     """
 
     rate: float
     density: np.ndarray
+    error: float = 0.0
 
 
-def _principal_mode(A: sp.csr_matrix, grid) -> EscapeRateResult:
-    vals, vecs = spla.eigs(A.tocsc(), k=1, sigma=0.0, which="LM")
+def _principal_mode(rates: sp.csr_matrix, exits: np.ndarray, grid, max_iter: int = 500) -> EscapeRateResult:
+    r"""Inverse iteration :math:`P_{k+1} = (-A)^{-1}P_k` with the subtraction-free factorisation of
+    :mod:`.elimination` (the transposed solve of the backward generator :math:`A^\top`).
+
+    Shift-invert ``eigs`` needs an LU of :math:`A`, which is wrong beyond :math:`E \approx 36` (see
+    :mod:`.elimination`); here every iterate stays positive and accurate, and the rate is
+    :math:`\lambda_0 = \sum P_k / \sum P_{k+1}`.  The iteration contracts by :math:`\lambda_0/\lambda_1`
+    per step (tiny behind a barrier); it stops when the rate changes by less than the solve's accuracy.
+    """
+    gth = BandedGTH(rates, exits) if _is_m_matrix(rates) else None
+    if gth is None:  # cross diffusion: negative rates, no transposed subtraction-free solve
+        return _principal_mode_lu(rates, grid)
+    p = np.full(rates.shape[0], 1.0 / rates.shape[0])
+    rate, change = np.inf, np.inf
+    for _ in range(max_iter):
+        q = gth.solve_transposed(p)
+        if not np.all(np.isfinite(q)):
+            raise OverflowError("escape_rate: the escape time overflows a float (barrier too high)")
+        new = float(p.sum() / q.sum())
+        change = abs(new / rate - 1) if np.isfinite(rate) else np.inf
+        rate, p = new, q / q.sum()
+        if change <= 4 * gth.stated_accuracy():
+            break
+    else:
+        warnings.warn(f"escape_rate: inverse iteration stopped after {max_iter} steps with a relative change "
+                      f"{change:.2g} (cause: the two slowest modes are not separated)", RuntimeWarning, stacklevel=3)
+    error = max(change, gth.stated_accuracy())
+    warn_if_inaccurate(error, "escape_rate")
+    return EscapeRateResult(rate=rate, density=(p / grid.cell_volume).reshape(grid.shape), error=error)
+
+
+def _is_m_matrix(rates) -> bool:
+    coo = sp.coo_matrix(rates)
+    return bool(np.all(coo.data[coo.row != coo.col] >= 0))
+
+
+def _principal_mode_lu(rates, grid) -> EscapeRateResult:
+    """Shift-invert ``eigs`` (sparse LU) for generators with negative rates (2-D cross diffusion).  Its
+    accuracy is not certified: the rounding of the LU is :math:`\sim\epsilon` against a rate
+    :math:`\sim e^{-E}`; the stated error is :math:`\epsilon\,\max|q_{ii}|/\lambda_0`, and a
+    :class:`ConditioningWarning` is raised when it exceeds the tolerance (high barriers)."""
+    A = rates.T.tocsc()
+    vals, vecs = spla.eigs(A, k=1, sigma=0.0, which="LM")
     lam, vec = vals[0], vecs[:, 0]
     if abs(lam.imag) > 1e-8 * max(abs(lam.real), 1e-300):
         raise RuntimeError(f"principal eigenvalue is not real: {lam}")
+    rate = float(-lam.real)
+    scale = float(np.max(np.abs(rates).sum(axis=1)))
+    error = np.finfo(float).eps * scale / rate if rate > 0 else np.inf
+    warn_if_inaccurate(error, "escape_rate (cross diffusion: sparse LU)")
     vec = vec.real
     vec = vec / (vec.sum() * grid.cell_volume)
-    return EscapeRateResult(rate=float(-lam.real), density=vec.reshape(grid.shape))
+    return EscapeRateResult(rate=rate, density=vec.reshape(grid.shape), error=float(error))
 
 
-def escape_rate(drift, diffusion, grid, boundaries, convention: str = "ito") -> EscapeRateResult:
-    r"""Smallest decay rate of the forward operator with absorbing walls (shift-invert ``eigs`` at 0).
+def escape_rate(drift, diffusion, grid, boundaries, convention: str = "ito", *, breakpoints=()) -> EscapeRateResult:
+    r"""Smallest decay rate of the forward operator with absorbing walls (inverse iteration, subtraction-free).
 
     The survival probability decays as :math:`e^{-\lambda_0 t}`; in the low-temperature limit
     :math:`\lambda_0 = 1/\tau` with :math:`\tau` the Kramers escape time (docs/theory.md §5, §6).
+    ``breakpoints`` as in :func:`assemble_generator`.  ``error`` is the stated relative accuracy of the
+    rate on this grid (linear algebra and iteration; not the discretisation).
     """
     _check_grid(grid)
     codes = _bc_codes(boundaries, grid)
     if not any(_ABSORBING in c for c in codes):
         raise ValueError("escape_rate: at least one boundary side must be 'absorbing'")
-    return _principal_mode(assemble_generator(drift, diffusion, grid, boundaries, convention), grid)
+    rates, exits = backward_chain(drift, diffusion, grid, boundaries, convention, breakpoints=breakpoints)
+    return _principal_mode(rates, exits, grid)
 
 
 # ----------------------------------------------------------------------------------------------------
 # Backward equation: mean first-passage time
 # ----------------------------------------------------------------------------------------------------
-def mean_first_passage_time_backward(drift, diffusion, grid, boundaries, convention: str = "ito") -> GridMFPTResult:
+def mean_first_passage_time_backward(drift, diffusion, grid, boundaries, convention: str = "ito", *,
+                                     breakpoints=()) -> GridMFPTResult:
     r"""Mean first-passage time to the absorbing walls from the backward Kolmogorov equation.
 
     Solves :math:`\mathcal{L}^\dagger T = -1` in the domain with :math:`T=0` on absorbing walls and
     :math:`\hat n\cdot D\nabla T = 0` on reflecting ones, where
     :math:`\mathcal{L}^\dagger T = a\cdot\nabla T + D:\nabla\nabla T` (Itô) or
     :math:`a\cdot\nabla T + \nabla\cdot(D\nabla T)` (ddt).  Discretely ``A.T @ T = -1`` with ``A`` from
-    :func:`assemble_generator` (one sparse LU).
+    :func:`assemble_generator`, solved by the subtraction-free elimination of :mod:`.elimination` (right at
+    any barrier; ``solve_accuracy`` states its relative accuracy).  ``breakpoints`` as in
+    :func:`assemble_generator`.
 
     Returns
     -------
@@ -226,5 +317,6 @@ def mean_first_passage_time_backward(drift, diffusion, grid, boundaries, convent
     codes = _bc_codes(boundaries, grid)
     if not any(_ABSORBING in c for c in codes):
         raise ValueError("mean_first_passage_time_backward: at least one boundary side must be 'absorbing'")
-    A = assemble_generator(drift, diffusion, grid, boundaries, convention)
-    return _grid_mfpt_result(grid, codes, _solve_backward(A).reshape(grid.shape))
+    rates, exits = backward_chain(drift, diffusion, grid, boundaries, convention, breakpoints=breakpoints)
+    T, accuracy = _solve_backward(rates, exits, "mean_first_passage_time_backward", block=grid.shape[-1])
+    return _grid_mfpt_result(grid, codes, T.reshape(grid.shape), solve_accuracy=accuracy)
