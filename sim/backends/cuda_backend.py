@@ -22,6 +22,9 @@ landscape or noise model exists twice.  Two exceptions, both mechanical and test
 * numba-cuda 0.30 lowers only some NumPy ufuncs on scalars (``np.sqrt``, ``np.exp``, ``np.expm1``,
   ``np.log1p``, ``np.isfinite``, ``np.abs`` are missing); :func:`_register_scalar_ufuncs` adds them to
   its table, mapped to the libdevice functions numba-cuda uses for ``math.sqrt`` etc.
+  (``np.isfinite`` as ``x - x == 0``);
+* :func:`sim._jit.stack_empty` (a CPU stack intrinsic of the closed-form Hessian factors) gets a
+  CUDA lowering: a thread-local array of the same compile-time size (:func:`_register_stack_empty`).
 
 Why numba-cuda rather than Triton: Triton programs are block-vectorised (tensors of lanes), so every
 per-path scalar function of every optimizer, landscape and noise model would have to be rewritten (or
@@ -90,7 +93,13 @@ def simulator_active() -> bool:
 # scalar NumPy ufuncs for the CUDA target
 # ----------------------------------------------------------------------------------------------
 _SCALAR_UFUNCS = {"sqrt": math.sqrt, "exp": math.exp, "expm1": math.expm1, "log1p": math.log1p,
-                  "log": math.log, "isfinite": math.isfinite, "absolute": math.fabs, "tanh": math.tanh}
+                  "log": math.log, "absolute": math.fabs, "tanh": math.tanh}
+
+
+def _isfinite_lowering(context, builder, sig, args):
+    """``isfinite(x)`` as ``x - x == 0`` (ordered): false for ±inf (inf − inf is NaN) and NaN."""
+    diff = builder.fsub(args[0], args[0])
+    return builder.fcmp_ordered("==", diff, diff.type(0.0))
 
 
 @lru_cache(maxsize=None)
@@ -114,8 +123,32 @@ def _register_scalar_ufuncs() -> None:
         return impl
 
     for name, fn in _SCALAR_UFUNCS.items():
-        out = "?" if name == "isfinite" else None
-        db.setdefault(getattr(np, name), {f"{t}->{out or t}": lowering(fn) for t in "fd"})
+        db.setdefault(getattr(np, name), {f"{t}->{t}": lowering(fn) for t in "fd"})
+    db.setdefault(np.isfinite, {f"{t}->?": _isfinite_lowering for t in "fd"})
+
+
+@lru_cache(maxsize=None)
+def _register_stack_empty() -> None:
+    """The CUDA lowering of :func:`sim._jit.stack_empty` (a CPU stack intrinsic): a thread-local array
+    of the same compile-time size, reshaped like the CPU one."""
+    if simulator_active():  # the simulator runs stack_empty's Python body (np.empty)
+        return
+    from numba import float64, types
+    from numba.core.errors import TypingError
+    from numba.cuda.extending import overload
+
+    from .._jit import stack_empty
+
+    @overload(stack_empty, target="cuda", prefer_literal=True, inline="always")
+    def _stack_empty_cuda(size, shape):
+        if not isinstance(size, types.IntegerLiteral):
+            raise TypingError("stack_empty: size must be a compile-time constant integer")
+        n = size.literal_value
+
+        def impl(size, shape):
+            return cuda.local.array(n, float64).reshape(shape)
+
+        return impl
 
 
 # ----------------------------------------------------------------------------------------------
@@ -144,7 +177,10 @@ def jacobi_eigh(a, v, n_sweeps):
                 if apq == 0.0:
                     continue
                 tau = (a[q, q] - a[p, p]) / (2.0 * apq)
-                t = (1.0 if tau >= 0.0 else -1.0) / (abs(tau) + math.sqrt(1.0 + tau * tau))
+                if abs(tau) > 1e150:  # τ² would overflow: t = 1/(τ + sign(τ)√(1+τ²)) ≈ 1/(2τ)
+                    t = 0.5 / tau
+                else:
+                    t = (1.0 if tau >= 0.0 else -1.0) / (abs(tau) + math.sqrt(1.0 + tau * tau))
                 c = 1.0 / math.sqrt(1.0 + t * t)
                 s = t * c
                 for k in range(n):  # A <- A J
@@ -163,12 +199,12 @@ def jacobi_eigh(a, v, n_sweeps):
                     v[k, q] = s * vkp + c * vkq
 
 
-def _device_hessian_factor(dim, hessian_fn):
+def _device_hessian_factor(dim, cells):
     """Device replacement of :func:`sim.noise._make_apply_hessian_factor`'s ``apply`` (LAPACK eigh):
     the same ``U diag(√((|λ|+floor)/B)) Uᵀ z`` with :func:`jacobi_eigh` on ``dim×dim`` local arrays."""
     from numba import float64
 
-    d_hess, d_eigh = device_function(hessian_fn, dim), device_function(jacobi_eigh, dim)
+    d_hess, d_eigh = device_function(cells["hessian_fn"], dim), device_function(jacobi_eigh, dim)
     sweeps = JACOBI_SWEEPS
 
     def apply(x, z, lp, nzp, out, work):
@@ -200,7 +236,8 @@ def _device_hessian_factor(dim, hessian_fn):
     return cuda.jit(device=True)(apply)
 
 
-#: ``__qualname__`` of a CPU function without a device version → factory ``(dim, *closure) -> device fn``.
+#: ``__qualname__`` of a CPU function without a device version → factory ``(dim, closure) -> device
+#: fn``, ``closure`` mapping the CPU function's free-variable names to their values.
 DEVICE_REPLACEMENTS = {"_make_apply_hessian_factor.<locals>.apply": _device_hessian_factor}
 
 
@@ -215,11 +252,12 @@ def device_function(fn, dim: int):
     constant for the replacements in :data:`DEVICE_REPLACEMENTS`; part of the memo key).
     """
     _register_scalar_ufuncs()
+    _register_stack_empty()
     py = fn.py_func if isinstance(fn, Dispatcher) else fn
     cells = tuple(c.cell_contents for c in (py.__closure__ or ()))
     replacement = DEVICE_REPLACEMENTS.get(py.__qualname__)
     if replacement is not None:
-        return replacement(dim, *cells)
+        return replacement(dim, dict(zip(py.__code__.co_freevars, cells)))
 
     def convert(value):
         return device_function(value, dim) if isinstance(value, Dispatcher) else value

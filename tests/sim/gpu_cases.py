@@ -4,7 +4,8 @@ the numba backend supports (shared by the GPU-path tests and ``benchmarks/bench_
 Each case is a landscape with the noise model and exit region it is paired with; the noise binds
 to every compiled path there is: a constant factor (quadratic), a fixed eigenbasis (profile wells,
 Styblinski–Tang), the critical point of the region (local noise), white noise, and the general
-eigen-decomposition (the curved double well, also under local noise).  Every registered dynamics example is assigned to one
+eigen-decomposition (the curved double well, also under local noise), and the bounded noise models
+(two-point, uniform) on the chain and slope landscapes.  Every registered dynamics example is assigned to one
 case, round robin (:func:`assignments`), so each example runs once and every case gets several."""
 from __future__ import annotations
 
@@ -53,9 +54,20 @@ def _curved_local():
     return land, sim.LocalHessianNoise(6.0, floor=0.1), sim.BallExit(land.minima[0], 0.5), land.minima[0]
 
 
+def _chain_two_point():
+    land = sim.WellChain(DIM)
+    return land, sim.TwoPointNoise.rademacher(0.5), sim.NoExit(), np.zeros(DIM)
+
+
+def _slope_uniform():
+    land = sim.LinearSlope([0.5, -0.25])
+    return land, sim.UniformNoise(-0.5, 0.5), sim.BallExit(np.zeros(DIM), 0.4), np.zeros(DIM)
+
+
 CASES = {"quadratic": _quadratic, "wells-local": _wells_local, "flat-sharp": _flat_sharp,
          "quartic-white": _quartic_white, "styblinski": _styblinski, "curved": _curved,
-         "curved-local": _curved_local}
+         "curved-local": _curved_local, "chain-two-point": _chain_two_point,
+         "slope-uniform": _slope_uniform}
 
 
 def problem(case: str, dyn) -> sim.Problem:
