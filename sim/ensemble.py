@@ -19,9 +19,11 @@ import numpy as np
 
 from . import _validation as V
 from .backends import get_backend
+from .backends.philox import MAX_STEPS as PHILOX_MAX_STEPS
 from .launches import LaunchPlan, Progress, progress_default
 from .problem import Problem
 from .results import EnsembleResult
+from .summaries import KEEP_PATHS_LIMIT, EscapeTally, MomentTree
 
 __all__ = ["run_ensemble", "BLOCK"]
 
@@ -199,7 +201,8 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
                  backend: str = "numba", n_record: int = 0, record_every: int = 1,
                  store_samples: bool = False, chunk_size: int = 65536, n_threads: int | None = None,
                  progress: bool | None = None, precision: str = "float64",
-                 observables: bool = False, path_start: int = 0) -> EnsembleResult:
+                 observables: bool = False, path_start: int = 0, rng: str | None = None,
+                 keep_paths: bool | None = None) -> EnsembleResult:
     r"""Run ``n_paths`` independent paths of ``problem`` up to time ``t_max``.
 
     Parameters
@@ -226,10 +229,23 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     seed : int
         Seed (≥ 0).  Path ``p`` always draws the same random numbers for the same seed.
     backend : str
-        ``"numba"`` (default), ``"numpy"`` (reference), or ``"torch"`` / ``"torch:cuda"`` /
-        ``"torch:cuda:1"`` (optional; needs torch).
+        ``"numba"`` (default), ``"numpy"`` (reference), ``"torch"`` / ``"torch:cpu"`` (op-by-op
+        torch, the bit-exact reference of the numba streams; needs torch), ``"torch:cuda"`` /
+        ``"torch:cuda:1"`` (fused GPU kernels, needs numba-cuda and a CUDA device; Philox streams)
+        or ``"cuda-sim"`` (the same kernels in numba-cuda's CPU simulator, for testing).
     precision : str
-        ``"float64"`` (default) or ``"float32"`` (torch only); stored in the metadata.
+        ``"float64"`` (default) or ``"float32"`` (torch and the GPU backends); stored in the metadata.
+    rng : str, optional
+        The random streams: ``"xoshiro"`` (xoshiro256** + ziggurat, the CPU backends' default) or
+        ``"philox"`` (counter-based, :mod:`sim.backends.philox`; the GPU backends' only streams, and
+        an option of ``"numba"`` and ``"numpy"`` so that CPU and GPU runs can be compared path by
+        path).  Stored in the metadata.
+    keep_paths : bool, optional
+        Keep the per-path arrays (``exit_step``, ``exit_label``, ``diverged_step``).  ``False``
+        keeps summaries only (:mod:`sim.summaries`: moments, escape counts and exit-step
+        statistics in ``result.escape_summary``; the per-path fields are None), so memory is
+        bounded by ``chunk_size`` for any ``n_paths``.  Default: True up to
+        :data:`sim.summaries.KEEP_PATHS_LIMIT` paths or with ``store_samples``, False otherwise.
     n_record, record_every : int
         Store full trajectories of the first ``n_record`` paths every ``record_every`` steps.
     store_samples : bool
@@ -314,7 +330,14 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         step_times = None
         n_steps = _n_steps(dt, t_max, "lr" if dyn.kind == "discrete" else "dt")
         save_steps, order, steps_asked, times = _steps_for(save_times, dt, t_max, n_steps)
-    be = get_backend(backend, precision=precision)
+    keep = (store_samples or n_paths <= KEEP_PATHS_LIMIT) if keep_paths is None else bool(keep_paths)
+    if store_samples and not keep:
+        raise ValueError("store_samples=True keeps every path's states: it cannot be combined with "
+                         "keep_paths=False")
+    be = get_backend(backend, precision=precision, rng=rng)
+    if be.rng == "philox" and n_steps > PHILOX_MAX_STEPS:
+        raise ValueError(f"t_max={t_max!r} is {n_steps} steps, more than the Philox streams' step counter "
+                         f"holds ({PHILOX_MAX_STEPS}); use a larger step or rng='xoshiro' (CPU backends)")
     bound_noise = problem.noise.bind(problem.landscape)
 
     dim, n_save = problem.dim, save_steps.size
@@ -322,19 +345,19 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     n_record = min(n_record, n_paths)
     n_rec_times = n_steps // record_every + 1
     chunk = BLOCK * max(1, math.ceil(min(chunk_size, n_paths) / BLOCK))
-    need = _output_bytes(n_paths, chunk, n_asked, n_save, dim, store_samples, n_record,
+    need = _output_bytes(n_paths if keep else 0, chunk, n_asked, n_save, dim, store_samples, n_record,
                          n_rec_times if n_record else 0)
     _check_memory(need, n_paths, store_samples, n_record)
     try:
         record = np.full((n_record, n_rec_times if n_record else 0, dim), np.nan)
-        exit_step = np.empty(n_paths, np.int64)
-        exit_label = np.empty(n_paths, np.int64)
-        diverged_step = np.empty(n_paths, np.int64)
+        exit_step, exit_label, diverged_step = (np.empty(n_paths, np.int64) if keep else None
+                                                for _ in range(3))
         samples = np.empty((n_asked, n_paths, dim)) if store_samples else None
     except MemoryError as exc:  # fits the machine but not what is free now
         raise MemoryError(f"n_paths={n_paths}: could not allocate the run's outputs "
                           f"({need / 2.0 ** 30:.3g} GiB); reduce n_paths or free memory") from exc
     counts, means, m2s, obs_blocks = [], [], [], []
+    tree, tally = MomentTree(), EscapeTally(n_steps, dt)
     show = progress_default() if progress is None else progress
     plan = LaunchPlan(n_paths, chunk, BLOCK, adapt=getattr(be, "launch_cost_per_path", False))
     done, interrupted = 0, False
@@ -345,14 +368,20 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
                 out = ChunkOutput.empty(hi - lo, n_save, dim, record)
                 be.simulate_chunk(problem, bound_noise, path_start + lo, out, n_steps, save_steps, seed,
                                   n_record, record_every)
-                exit_step[lo:hi], exit_label[lo:hi] = out.exit_step, out.exit_label
-                diverged_step[lo:hi] = out.diverged_step
+                if keep:
+                    exit_step[lo:hi], exit_label[lo:hi] = out.exit_step, out.exit_label
+                    diverged_step[lo:hi] = out.diverged_step
+                else:
+                    tally.add(out.exit_step, out.exit_label, out.diverged_step)
                 if store_samples:
                     samples[:, lo:hi] = out.saved.transpose(1, 0, 2)[order]
                 obs = _observables(problem.landscape, out.saved) if observables else None
                 for b in range(0, hi - lo, BLOCK):
                     cnt, mean, m2 = _block_moments(out.saved[b:b + BLOCK])
-                    counts.append(cnt), means.append(mean), m2s.append(m2)
+                    if keep:
+                        counts.append(cnt), means.append(mean), m2s.append(m2)
+                    else:
+                        tree.push(cnt, mean, m2)
                     if observables:
                         obs_blocks.append(_block_moments(obs[b:b + BLOCK]))
                 done = hi
@@ -364,7 +393,8 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
     if interrupted:  # keep the launches that finished: paths path_start … path_start + done - 1
         n_blocks = -(-done // BLOCK)
         del counts[n_blocks:], means[n_blocks:], m2s[n_blocks:], obs_blocks[n_blocks:]
-        exit_step, exit_label, diverged_step = exit_step[:done], exit_label[:done], diverged_step[:done]
+        if keep:
+            exit_step, exit_label, diverged_step = exit_step[:done], exit_label[:done], diverged_step[:done]
         samples = samples[:, :done] if store_samples else None
         n_record = min(n_record, done)
         record = record[:n_record]
@@ -373,7 +403,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         warnings.warn(f"interrupted: returning a partial result of {done} of {n_paths} paths "
                       "(result.metadata['partial'] is True)", RuntimeWarning, stacklevel=2)
     if n_save:
-        n_alive, mean, cov = _combine_blocks(counts, means, m2s)
+        n_alive, mean, cov = _combine_blocks(counts, means, m2s) if keep else tree.result()
         n_alive, mean, cov = n_alive[order], mean[order], cov[order]  # rows in the order asked
     else:
         n_alive, mean, cov = np.zeros(0, np.int64), np.zeros((0, dim)), np.zeros((0, dim, dim))
@@ -386,7 +416,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         obs_mean, sem = obs_mean[order], sem[order]
         obs_fields = dict(loss_mean=obs_mean[:, 0], loss_sem=sem[:, 0], grad_norm2_mean=obs_mean[:, 1],
                           grad_norm2_sem=sem[:, 1])
-    n_div = int(np.count_nonzero(diverged_step >= 0))
+    n_div = int(np.count_nonzero(diverged_step >= 0)) if keep else tally.diverged
     n_paths_asked, n_paths = n_paths, done
     if n_div:
         import warnings
@@ -394,13 +424,15 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         warnings.warn(f"{n_div} of {n_paths} paths diverged (non-finite state); they are counted in "
                       "result.diverged and excluded from moments", RuntimeWarning, stacklevel=2)
     metadata = {
-        "seed": seed, "backend": be.name, "precision": be.precision, "n_paths": n_paths,
+        "seed": seed, "backend": be.name, "precision": be.precision, "rng": be.rng, "n_paths": n_paths,
         "t_max": t_max, "dt": dt, "n_steps": n_steps, "chunk_size": chunk,
         "n_threads": numba.get_num_threads() if n_threads is None else n_threads,
         "optdyn_version": _version(), "numpy_version": np.__version__,
         "numba_version": numba.__version__, "problem": problem.describe(),
         "wall_time_s": time.perf_counter() - t_start, "path_start": path_start,
     }
+    if hasattr(be, "stats"):  # launches and host synchronisations of the GPU backends
+        metadata["backend_stats"] = dict(be.stats)
     if interrupted:
         metadata.update(partial=True, n_paths_requested=n_paths_asked)
     return EnsembleResult(
@@ -410,6 +442,7 @@ def run_ensemble(problem: Problem, n_paths: int, t_max: float, *, save_times=Non
         trajectory_times=(((np.arange(n_rec_times) * record_every * dt) if step_times is None
                            else step_times[::record_every]) if n_record else None),
         step_times=step_times, metadata=metadata, path_start=path_start, **obs_fields,
+        escape_summary=None if keep else tally.result(),
         **_block_fields(counts, means, m2s, n_save, dim))
 
 

@@ -79,6 +79,9 @@ class EnsembleResult:
     block_m2 : (n_blocks, n_steps_saved, dim, dim) or None — count, mean and scatter matrix of each
         reduction block of ``BLOCK`` paths at each distinct save step (sorted), from which ``n_alive``,
         ``mean`` and ``cov`` were combined; :func:`sim.merge` recombines them exactly.
+    escape_summary : dict or None — with ``run_ensemble(..., keep_paths=False)``: the escape
+        statistics of :class:`sim.summaries.EscapeTally` (``exit_step``, ``exit_label`` and
+        ``diverged_step`` are then None).
     """
 
     times: np.ndarray
@@ -105,6 +108,7 @@ class EnsembleResult:
     block_count: np.ndarray | None = None
     block_mean: np.ndarray | None = None
     block_m2: np.ndarray | None = None
+    escape_summary: dict | None = None
 
     def time_of(self, steps):
         """Continuous time of step indices: ``steps·dt``, or ``step_times[steps]`` with a schedule."""
@@ -142,16 +146,25 @@ class EnsembleResult:
 
     @property
     def n_paths(self) -> int:
+        if self.exit_step is None:
+            return int(self.escape_summary["n_paths"])
         return int(self.exit_step.shape[0])
+
+    def _per_path(self, name):
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(f"this result kept summaries only (run_ensemble(..., keep_paths=False)): no "
+                             f"per-path {name}; see result.escape_summary")
+        return value
 
     @property
     def escaped(self) -> np.ndarray:
         """Mask of paths that reached the exit region before ``t_max``."""
-        return self.exit_step >= 0
+        return self._per_path("exit_step") >= 0
 
     @property
     def diverged(self) -> np.ndarray:
-        return self.diverged_step >= 0
+        return self._per_path("diverged_step") >= 0
 
     @property
     def censored(self) -> np.ndarray:
@@ -160,12 +173,14 @@ class EnsembleResult:
 
     @property
     def n_diverged(self) -> int:
+        if self.exit_step is None:
+            return int(self.escape_summary["diverged"])
         return int(np.count_nonzero(self.diverged))
 
     @property
     def escape_iterations(self) -> np.ndarray:
         """First-passage step of each path (−1 where it did not escape)."""
-        return self.exit_step
+        return self._per_path("exit_step")
 
     @property
     def escape_times(self) -> np.ndarray:
@@ -173,6 +188,10 @@ class EnsembleResult:
         return np.where(self.escaped, self.time_of(self.exit_step), np.inf)
 
     def summary(self) -> dict:
+        if self.exit_step is None:
+            e = self.escape_summary
+            return {**{k: e[k] for k in ("n_paths", "escaped", "censored", "diverged")},
+                    "by_exit": {int(k): int(v) for k, v in e["by_exit"]}}
         labels, counts = np.unique(self.exit_label[self.escaped], return_counts=True)
         return {
             "n_paths": self.n_paths,
@@ -263,6 +282,9 @@ class EnsembleResult:
         kw = dict(arrays)
         kw.update(meta["scalars"])
         kw["metadata"] = meta["metadata"]
+        if kw.get("escape_summary") is not None:  # summaries only: no per-path arrays were saved
+            for name in ("exit_step", "exit_label", "diverged_step"):
+                kw.setdefault(name, None)
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(kw) - names)
         required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}

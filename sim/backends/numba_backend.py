@@ -34,14 +34,33 @@ import numpy as np
 from .._jit import jit, prange
 from .base import Float64BackendBase
 from .compile_cache import enable_disk_cache
+from .philox import philox_normals
 from .rng import seed_state, standard_normal
 
-__all__ = ["make_ensemble_kernel", "kernel_for", "NumbaBackend", "PATH_BLOCK"]
+__all__ = ["make_ensemble_kernel", "kernel_for", "kernel_pieces", "NumbaBackend", "PATH_BLOCK", "RNGS"]
 
 #: Paths advanced together by one thread (fewer when a chunk has fewer paths than
 #: ``PATH_BLOCK × threads``, so that every thread gets work).  32 was the fastest of 8–512 on
 #: the 2-D Adam and SGD benchmarks (larger blocks fall out of the L1 cache).
 PATH_BLOCK = 32
+
+
+@jit(inline=True)
+def _xoshiro_normals(s, k0, k1, path, k, z):
+    """The default streams: the next ``len(z)`` ziggurat normals of the path's xoshiro state ``s``."""
+    for i in range(z.shape[0]):
+        z[i] = standard_normal(s)
+
+
+@jit(inline=True)
+def _philox_normals(s, k0, k1, path, k, z):
+    """Counter-based streams: the normals of ``(seed, path, step k)`` (:mod:`.philox`; ``s`` unused)."""
+    philox_normals(k0, k1, path, k, z)
+
+
+#: The random streams a kernel can draw from: ``"xoshiro"`` (default; :mod:`.rng`) or ``"philox"``
+#: (counter-based, :mod:`.philox`; the streams of the fused GPU backend).
+RNGS = {"xoshiro": _xoshiro_normals, "philox": _philox_normals}
 
 
 def _unique_names(*pieces):
@@ -74,15 +93,17 @@ def _unique_names(*pieces):
 
 
 @lru_cache(maxsize=None)
-def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n_coef, n_work):
-    """Compile the ensemble kernel for one (dynamics step, exit test, dimensions) combination.
+def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n_coef, n_work,
+                         rng="xoshiro"):
+    """Compile the ensemble kernel for one (dynamics step, exit test, dimensions, streams) combination.
 
     ``dim``, ``n_aux`` (optimizer state per path), ``n_z`` (normals per step), ``n_coef``
     (per-step coefficients) and ``n_work`` (per-path scratch of the step and its noise function)
-    become compile-time constants of the kernel.
+    become compile-time constants of the kernel; ``rng`` names the streams (:data:`RNGS`).
     """
     n_c, n_w = max(1, n_coef), max(1, n_work)
-    named = _unique_names(step, step_coefficients, exit_label, dim, n_aux, n_z, n_coef, n_work)
+    draw = RNGS[rng]
+    named = _unique_names(step, step_coefficients, exit_label, dim, n_aux, n_z, n_coef, n_work, draw)
 
     @jit
     @named
@@ -109,6 +130,7 @@ def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n
         s_b = np.empty((nb, 4), np.uint64)
         pid = np.empty(nb, np.int64)  # chunk-local path index of each row
         c = np.empty(n_c)
+        k0, k1 = np.uint64(seed) & np.uint64(0xFFFFFFFF), np.uint64(seed) >> np.uint64(32)
         for q in range(nb):
             pid[q] = lo + q
             for i in range(dim):
@@ -133,10 +155,8 @@ def make_ensemble_kernel(step, step_coefficients, exit_label, dim, n_aux, n_z, n
                 break
             step_coefficients(k, dp, c)
             for q in range(active):
-                s, z = s_b[q], z_b[q]
-                for i in range(n_z):
-                    z[i] = standard_normal(s)
-                step(x_b[q], aux_b[q], z, c, lp, nzp, dp, g_b[q], xi_b[q], w_b[q])
+                draw(s_b[q], k0, k1, path_start + pid[q], k, z_b[q])
+                step(x_b[q], aux_b[q], z_b[q], c, lp, nzp, dp, g_b[q], xi_b[q], w_b[q])
             j_end = j
             while j_end < n_save and save_steps[j_end] == k:
                 j_end += 1
@@ -195,13 +215,15 @@ def block_size(n_paths: int, n_threads: int) -> int:
 
 
 class NumbaBackend(Float64BackendBase):
-    """The default backend: compiled, parallel over blocks of paths."""
+    """The default backend: compiled, parallel over blocks of paths; xoshiro (default) or Philox
+    streams (``rng="philox"``, the fused GPU backend's, for path-by-path comparisons with it)."""
 
     name = "numba"
+    rngs = tuple(RNGS)
 
     def simulate_chunk(self, problem, bound_noise, path_start, out, n_steps, save_steps, seed,
                        n_record, record_every):
-        kernel = kernel_for(problem, bound_noise)
+        kernel = kernel_for(problem, bound_noise, self.rng)
         n = out.saved.shape[0]
         kernel(problem.x0, problem.initial_state, np.int64(n_steps), save_steps,
                problem.landscape.params, bound_noise.params, problem.dynamics.params, problem.exit.params,
@@ -210,16 +232,23 @@ class NumbaBackend(Float64BackendBase):
                np.int64(block_size(n, numba.get_num_threads())))
 
 
-def kernel_for(problem, bound_noise=None):
+def kernel_pieces(problem, bound_noise):
+    """What a kernel is compiled from: ``(step, step_coefficients, exit_label, dim, n_aux, n_z,
+    n_coef, n_work)``, the compiled per-step functions of ``problem``'s dynamics (built on its
+    landscape's gradient and the bound noise), its exit test and the dimensions.  The CPU kernel and
+    the CUDA kernels (:mod:`.cuda_backend`) are built from the same pieces."""
+    dyn, dim = problem.dynamics, problem.dim
+    return (type(dyn).make_step(problem.landscape.numba_functions().gradient, bound_noise.apply),
+            type(dyn).make_step_coefficients(), type(problem.exit).numba_label(), dim,
+            int(problem.initial_state.size), int(dyn.normals_per_step(dim)), int(dyn.n_step_coefficients),
+            int(dyn.work_size(dim) + bound_noise.work))
+
+
+def kernel_for(problem, bound_noise=None, rng="xoshiro"):
     """The compiled kernel (a numba dispatcher) for ``problem``'s combination of dynamics step,
     landscape gradient, noise model, exit test and dimensions: one per combination and process
     (:func:`make_ensemble_kernel` is memoised), loaded from the disk cache when compiled before on
     this machine (:mod:`.compile_cache`).  ``kernel.stats.cache_hits`` tells which happened."""
-    dyn, dim = problem.dynamics, problem.dim
     if bound_noise is None:
         bound_noise = problem.noise.bind(problem.landscape)
-    return make_ensemble_kernel(
-        type(dyn).make_step(problem.landscape.numba_functions().gradient, bound_noise.apply),
-        type(dyn).make_step_coefficients(), type(problem.exit).numba_label(), dim,
-        int(problem.initial_state.size), int(dyn.normals_per_step(dim)), int(dyn.n_step_coefficients),
-        int(dyn.work_size(dim) + bound_noise.work))
+    return make_ensemble_kernel(*kernel_pieces(problem, bound_noise), rng)

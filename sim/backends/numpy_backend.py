@@ -3,7 +3,8 @@ r"""The ``"numpy"`` backend: a plain NumPy reference for the compiled kernels.
 All paths of a chunk advance in lockstep, vectorised over paths, with the landscapes' and noise
 models' NumPy methods and each dynamics' ``numpy_step`` (written independently of the compiled
 step).  It draws the same per-path random numbers as the kernels (:class:`sim.backends.rng.PathStreams`),
-so the two backends agree to round-off path by path, which the tests check.  It is slow; use it
+so the two backends agree to round-off path by path, which the tests check; with ``rng="philox"``
+the counter-based streams of :mod:`sim.backends.philox` (NumPy reference :class:`PhiloxStreams`).  It is slow; use it
 for checking, not for production.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Float64BackendBase
+from .philox import PhiloxStreams
 from .rng import PathStreams
 
 __all__ = ["NumpyBackend"]
@@ -18,6 +20,7 @@ __all__ = ["NumpyBackend"]
 
 class NumpyBackend(Float64BackendBase):
     name = "numpy"
+    rngs = ("xoshiro", "philox")
 
     def simulate_chunk(self, problem, bound_noise, path_start, out, n_steps, save_steps, seed,
                        n_record, record_every):
@@ -26,7 +29,8 @@ class NumpyBackend(Float64BackendBase):
         land, noise, dyn = problem.landscape, problem.noise, problem.dynamics
         x = np.tile(problem.x0, (n, 1))
         aux = np.tile(problem.initial_state, (n, 1))
-        streams = PathStreams(seed, path_start, n)
+        philox = self.rng == "philox"
+        streams = (PhiloxStreams if philox else PathStreams)(seed, path_start, n)
         n_z = dyn.normals_per_step(dim)
         alive = np.ones(n, dtype=bool)
         gidx = path_start + np.arange(n)
@@ -38,7 +42,7 @@ class NumpyBackend(Float64BackendBase):
             idx = np.flatnonzero(alive)
             if idx.size == 0:
                 break
-            z = streams.normals(n_z, mask=alive)
+            z = streams.normals(k, n_z, mask=alive) if philox else streams.normals(n_z, mask=alive)
             with np.errstate(all="ignore"):  # divergence is detected below, not raised
                 xa, auxa = dyn.numpy_step(x[idx], aux[idx], z, k, land, noise)
             x[idx], aux[idx] = xa, auxa

@@ -1,7 +1,11 @@
-r"""The ``"torch"`` backend: large ensembles on CPU or CUDA through torch.
+r"""The ``"torch"`` backend (``"torch:cpu"``): the op-by-op reference of the numba streams in torch.
 
-Imported only when ``backend="torch"`` (or ``"torch:cuda"``, ``"torch:cpu"``, ``"torch:cuda:1"``) is
-asked for; ``import sim`` never imports torch.
+Imported only when ``backend="torch"`` (or ``"torch:cpu"``) is asked for; ``import sim`` never
+imports torch.  It runs the NumPy reference formulas op by op on tensors and reproduces the
+xoshiro/ziggurat streams bit for bit, which makes it the torch-side correctness reference, not a fast
+path: per normal it launches ~20 elementwise kernels and synchronises once.  ``"torch:cuda"`` is the
+fused GPU path instead (:mod:`sim.backends.cuda_backend`, Philox streams); this class still accepts a
+CUDA ``device`` when constructed directly.
 
 * **Same random numbers as the numba kernels.** Each path's xoshiro256** stream
   (:mod:`sim.backends.rng`) is reproduced with int64 tensor arithmetic (wrapping multiplication, logical
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import check_rng
 from .rng import _ZIG_KI, _ZIG_WI, finish_normals
 
 try:
@@ -141,8 +146,10 @@ class TorchBackend:
     """torch backend.  ``device`` is any torch device string (``"cpu"``, ``"cuda"``, ``"cuda:1"``)."""
 
     name = "torch"
+    rngs = ("xoshiro",)
 
-    def __init__(self, device: str = "cpu", precision: str = "float64"):
+    def __init__(self, device: str = "cpu", precision: str = "float64", rng: str | None = None):
+        self.rng = check_rng(self, rng)
         if precision not in _PRECISIONS:
             raise ValueError(f"precision must be one of {sorted(_PRECISIONS)}, got {precision!r}")
         dev = torch.device(device)

@@ -190,6 +190,9 @@ def test_n_paths_too_large_for_memory(monkeypatch):
     _no_kernel(monkeypatch)
     monkeypatch.setattr(ens, "_physical_memory", lambda: 8 * 2**30)
     with pytest.raises(ValueError, match=r"n_paths=10+.*GiB.*8 GiB"):
+        run_ensemble(SGD_PROB, 10**15, 1.0, backend="numpy", keep_paths=True)
+    # summaries only (the default this large): one chunk's memory, so the run would start
+    with pytest.raises(AssertionError, match="a kernel ran"):
         run_ensemble(SGD_PROB, 10**15, 1.0, backend="numpy")
     # samples are counted: 1e8 paths x 1000 times x 2 coordinates = 1.5 TB
     with pytest.raises(ValueError, match=r"n_paths=.*store_samples"):

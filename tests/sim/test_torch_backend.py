@@ -107,8 +107,8 @@ def test_bad_backend_requests():
         sim.run_ensemble(prob, 10, 1.0, backend="torch", precision="float16")
     with pytest.raises(ValueError, match="float64 only"):
         sim.run_ensemble(prob, 10, 1.0, backend="numba", precision="float32")
-    if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="CUDA"):
+    if not torch.cuda.is_available():  # the fused GPU backend: no device, or numba-cuda missing
+        with pytest.raises((RuntimeError, ImportError), match="(?i)cuda"):
             sim.run_ensemble(prob, 10, 1.0, backend="torch:cuda")
 
 
@@ -116,8 +116,10 @@ def test_bad_backend_requests():
 def test_cuda_matches_cpu():
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
+    """``torch:cuda`` is the fused path (Philox streams): compared with the numba kernel on the same
+    streams (the op-by-op torch backend is the CPU reference of the xoshiro streams)."""
     prob = _saddle_problem(sim.SGDLangevin(0.1, dt=0.01), sim.BallExit(np.zeros(3), 1.0))
-    a = sim.run_ensemble(prob, 4096, 3.0, save_times=[1.0], seed=1, backend="torch:cpu")
+    a = sim.run_ensemble(prob, 4096, 3.0, save_times=[1.0], seed=1, rng="philox")
     b = sim.run_ensemble(prob, 4096, 3.0, save_times=[1.0], seed=1, backend="torch:cuda")
     np.testing.assert_array_equal(a.exit_step, b.exit_step)
     np.testing.assert_allclose(a.cov, b.cov, rtol=1e-10)
