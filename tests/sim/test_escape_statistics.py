@@ -66,7 +66,8 @@ def _fake_result(steps, escaped, n_steps, dt, dynamics):
     steps = np.asarray(steps, np.int64)
     return SimpleNamespace(diverged=np.zeros(steps.size, bool), escaped=np.asarray(escaped),
                            exit_step=np.where(escaped, steps, -1), exit_label=np.where(escaped, 1, 0),
-                           dt=dt, n_steps=n_steps, n_diverged=0,
+                           dt=dt, n_steps=n_steps, n_diverged=0, t_end=n_steps * dt,
+                           time_of=lambda k: np.asarray(k) * dt,  # constant step: t = k·dt
                            metadata={"problem": {"dynamics": dynamics}})
 
 

@@ -255,7 +255,7 @@ def _is_m_matrix(rates) -> bool:
 
 
 def _principal_mode_lu(rates, grid) -> EscapeRateResult:
-    """Shift-invert ``eigs`` (sparse LU) for generators with negative rates (2-D cross diffusion).  Its
+    r"""Shift-invert ``eigs`` (sparse LU) for generators with negative rates (2-D cross diffusion).  Its
     accuracy is not certified: the rounding of the LU is :math:`\sim\epsilon` against a rate
     :math:`\sim e^{-E}`; the stated error is :math:`\epsilon\,\max|q_{ii}|/\lambda_0`, and a
     :class:`ConditioningWarning` is raised when it exceeds the tolerance (high barriers)."""
