@@ -204,6 +204,14 @@ class Adai(DiscreteOptimizerBase):
         m0 = V.finite_array("m0", m0, ndim=1)
         return np.concatenate([m0, V.optional_nonnegative("v0", v0, m0.size), np.ones_like(m0)])
 
+    def velocity_map(self, dim: int) -> np.ndarray:
+        r"""Velocity :math:`-m` on ``aux = (m, v, P)``: a step moves :math:`\theta` by
+        :math:`-\eta m/(1-P)` in time ``dt = lr``; the product :math:`P` of the inertias decays
+        geometrically (by :math:`\beta_{1,i}` per step), and the map takes its limit :math:`1/(1-P) = 1`
+        (a rare-event coordinate built from it is an importance function: an approximate velocity
+        changes the variance of the estimates, not their mean)."""
+        return np.hstack([-np.eye(dim), np.zeros((dim, 2 * dim))])
+
     def continuous(self, dt: float | None = None) -> "AdaiSDE":
         """Its continuous model, :class:`AdaiSDE` (docs/theory.md §4; no weight decay)."""
         if self.weight_decay != 0.0:

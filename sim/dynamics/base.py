@@ -153,6 +153,13 @@ class DynamicsBase:
         """The per-path optimizer state at step 0."""
         return np.zeros(self.state_size(dim))
 
+    def velocity_map(self, dim: int) -> np.ndarray | None:
+        r"""``(dim, state_size)`` matrix :math:`V` with the velocity :math:`d\theta/dt \approx V\,`aux
+        (continuous time, ``t = k·dt``), or ``None`` when the state carries no velocity (SGD, the
+        overdamped models, Adam's preconditioned moment).  Rare-event sampling reads it to build a
+        phase-space reaction coordinate (:func:`sim.rare.default_coordinate`)."""
+        return None
+
     def normals_per_step(self, dim: int) -> int:
         """Standard normals a path draws per step (the length of ``z``); ``dim`` by default.
 

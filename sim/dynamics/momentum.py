@@ -103,6 +103,11 @@ class Momentum(DiscreteOptimizerBase):
         m0 = V.finite_array("m0", m0, ndim=1)
         return m0.copy()
 
+    def velocity_map(self, dim: int) -> np.ndarray:
+        r"""Velocity :math:`-m`: a step moves :math:`\theta` by :math:`-\eta m` in time ``dt = lr``
+        (the :math:`r = -m` of :class:`MomentumSDE`)."""
+        return -np.eye(dim)
+
     def continuous(self, dt: float | None = None) -> "MomentumSDE":
         """Its continuous model, :class:`MomentumSDE` (docs/theory.md §4)."""
         return MomentumSDE(self.lr, self.beta1, self.beta3, dt)

@@ -317,6 +317,10 @@ class UnderdampedSDEBase(DynamicsBase):
     def normals_per_step(self, dim: int) -> int:
         return dim if self.overdamped else 2 * dim
 
+    def velocity_map(self, dim: int) -> np.ndarray | None:
+        """The state is the velocity :math:`r` itself (none when overdamped)."""
+        return None if self.overdamped else np.eye(dim)
+
     def state_with_velocity(self, r0) -> np.ndarray:
         r"""The ``aux`` vector for an initial velocity :math:`r_0` (shape ``(dim,)``).
 

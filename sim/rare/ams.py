@@ -321,7 +321,8 @@ def _one_run(programs, problem, coordinate, n, n_kill, z_a, z_s, k_burn, n_entri
     # -- AMS
     starts, k0 = pool_state[pick], pool_k[pick]
     dim = problem.dim
-    level0 = np.where(problem.exit.label(starts[:, :dim]) != 0, np.inf, coordinate.value(starts[:, :dim]))
+    level0 = np.where(problem.exit.label(starts[:, :dim]) != 0, np.inf,
+                      coordinate.value(starts[:, :dim], starts[:, dim:]))
     root = k0.copy()  # step index of each replica's ancestral entrance
     records = [(np.array([level0[i]]), np.array([k0[i]]), starts[i:i + 1]) for i in range(n)]
     levels, final_k = level0.copy(), k0.copy()
@@ -433,7 +434,8 @@ def ams_escape(problem, *, n_replicas: int = 100, n_kill: int | None = None, n_r
     z_a, z_s = float(lv[0]), float(lv[1])
     if not z_a < z_s:
         raise ValueError(f"levels must satisfy z_A < z_sigma, got {tuple(lv)}")
-    xi0 = float(coordinate.value(problem.x0))
+    coordinate.check_state(int(problem.initial_state.size))
+    xi0 = float(coordinate.level(problem.x0))
     if xi0 > z_a:
         raise ValueError(f"the start must lie in A = {{ξ <= z_A = {z_a}}}, but ξ(x0) = {xi0:.6g}: lower the start "
                          "or raise levels[0]")

@@ -8,11 +8,13 @@ cloned replica continues its parent's optimizer at the parent's iteration, not a
 neighbours.
 
 * **direct** (the loops around the minimum): from the problem's start, a path cycles between the set
-  :math:`A = \{\xi \le z_A\}` and the surface :math:`\Sigma = \{\xi \ge z_\Sigma\}`.  Each first crossing
+  :math:`A = \{\ell \le z_A\}` and the surface :math:`\Sigma = \{\ell \ge z_\Sigma\}` (:math:`\ell` the
+  coordinate's level, a function of the position).  Each first crossing
   of :math:`\Sigma` after a visit to :math:`A` is an *entrance*; entrances after the burn-in step are
   stored (step index and full state) until ``capacity`` of them are, or the path reaches the exit.
-* **excursion** (one AMS replica): from a given state, run until :math:`\xi \le z_A` (back in A) or the
-  exit region (label > 0).  Every time the running maximum of :math:`\xi` increases, the state is stored
+* **excursion** (one AMS replica): from a given state, run until :math:`\ell \le z_A` (back in A) or the
+  exit region (label > 0).  Every time the running maximum of the coordinate's value :math:`\xi` (the
+  importance function; it may read the optimizer state) increases, the state is stored
   (a *record*): the first state above any level :math:`z` is a record, so branching a clone at level
   :math:`z` needs the records only, not the whole path.  The exit state is stored as a record at level
   :math:`+\infty`.  When a path's record buffer is full it pauses (status ``PAUSED``) with its state and
@@ -48,7 +50,8 @@ def seed_states(seed: int, first_id: int, n: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def make_rare_kernels(step, step_coefficients, exit_label, coord_value, dim, n_aux, n_z, n_coef, n_work):
+def make_rare_kernels(step, step_coefficients, exit_label, coord_value, coord_level, dim, n_aux, n_z, n_coef,
+                      n_work):
     """Compile ``(direct, excursion)`` for one (dynamics step, exit test, coordinate, dimensions)
     combination (memoised; the dimensions are compile-time constants as in the ensemble kernel).
 
@@ -59,11 +62,12 @@ def make_rare_kernels(step, step_coefficients, exit_label, coord_value, dim, n_a
     levels, and a buffer of stored states (direct: the entrances; excursion: the records).  Only paths
     with status ``RUNNING`` advance.
     """
-    return _make_program(True, step, step_coefficients, exit_label, coord_value, dim, n_aux, n_z, n_coef, n_work), \
-        _make_program(False, step, step_coefficients, exit_label, coord_value, dim, n_aux, n_z, n_coef, n_work)
+    args = (step, step_coefficients, exit_label, coord_value, coord_level, dim, n_aux, n_z, n_coef, n_work)
+    return _make_program(True, *args), _make_program(False, *args)
 
 
-def _make_program(direct, step, step_coefficients, exit_label, coord_value, dim, n_aux, n_z, n_coef, n_work):
+def _make_program(direct, step, step_coefficients, exit_label, coord_value, coord_level, dim, n_aux, n_z, n_coef,
+                  n_work):
     """One path program; ``direct`` (a compile-time constant) selects what happens after each step."""
     n_c, n_w = max(1, n_coef), max(1, n_work)
 
@@ -132,7 +136,7 @@ def _make_program(direct, step, step_coefficients, exit_label, coord_value, dim,
                 st = DIVERGED
                 break
             inside = exit_label(xq, ep) != 0
-            r = coord_value(xq, cp)
+            r = coord_level(xq, cp)  # A and Σ are sets of the level
             if direct:
                 if fq == 1.0:
                     if r >= z_s:  # an entrance into Σ
@@ -158,9 +162,10 @@ def _make_program(direct, step, step_coefficients, exit_label, coord_value, dim,
                     nq += 1
                     st = REACHED
                     break
-                if r > fq:  # a new record of the running maximum
-                    fq = r
-                    store(q, nq, r, kq, xq, aq, rec_xi, rec_k, rec_state)
+                v = coord_value(xq, aq, cp)  # the importance function
+                if v > fq:  # a new record of the running maximum
+                    fq = v
+                    store(q, nq, v, kq, xq, aq, rec_xi, rec_k, rec_state)
                     nq += 1
                 if r <= z_a:
                     st = RETURNED
@@ -189,7 +194,7 @@ def rare_kernels_for(problem, coordinate, bound_noise):
     return make_rare_kernels(
         type(dyn).make_step(problem.landscape.numba_functions().gradient, bound_noise.apply),
         type(dyn).make_step_coefficients(), type(problem.exit).numba_label(), type(coordinate).numba_value(),
-        dim, int(problem.initial_state.size), int(dyn.normals_per_step(dim)), int(dyn.n_step_coefficients),
+        type(coordinate).numba_level(), dim, int(problem.initial_state.size), int(dyn.normals_per_step(dim)), int(dyn.n_step_coefficients),
         int(dyn.work_size(dim) + bound_noise.work))
 
 
@@ -237,7 +242,7 @@ def numpy_direct(problem, coordinate, x0, aux0, seed, first_id, n, z_a, z_s, k_b
         bad = _numpy_advance(problem, x, aux, k, streams, idx)
         status[idx[bad]] = DIVERGED
         idx = idx[~bad]
-        r = coordinate.value(x[idx])
+        r = coordinate.level(x[idx])
         inside = problem.exit.label(x[idx]) != 0
         enter = armed[idx] & (r >= z_s)
         outside = armed[idx] & ~enter & inside
@@ -283,7 +288,7 @@ def numpy_excursions(problem, coordinate, states, k0, m0, seed, first_id, z_a, m
         status[idx[bad]] = DIVERGED
         idx = idx[~bad]
         inside = problem.exit.label(x[idx]) != 0
-        r = np.where(inside, np.inf, coordinate.value(x[idx]))
+        r = np.where(inside, np.inf, coordinate.value(x[idx], aux[idx]))
         new = r > m[idx]
         for q, rq in zip(idx[new], r[new]):
             recs[q][0].append(rq)
@@ -291,7 +296,7 @@ def numpy_excursions(problem, coordinate, states, k0, m0, seed, first_id, z_a, m
             recs[q][2].append(np.concatenate([x[q], aux[q]]))
         m[idx[new]] = r[new]
         status[idx[inside]] = REACHED
-        status[idx[~inside & (r <= z_a)]] = RETURNED
+        status[idx[~inside & (coordinate.level(x[idx]) <= z_a)]] = RETURNED
     width = states.shape[1]
     records = [(np.array(a, float), np.array(b, np.int64), np.array(c, float).reshape(-1, width))
                for a, b, c in recs]

@@ -76,7 +76,7 @@ def test_excursion_records_resume_across_pauses():
     prob = _problem(sim.SGDLangevin(0.05, dt=0.001), land=sim.PiecewiseQuadraticWells(1.0, 1.0, 1.0), batch=0.02)
     coord = default_coordinate(prob)
     states = np.tile(prob.landscape.minima[0] + 0.05, (4, 1))
-    m0 = coord.value(states)
+    m0 = coord.value(states, np.empty((4, 0)))
     k0 = np.arange(4, dtype=np.int64)
     s1, r1, n1 = _NumbaPrograms(prob, coord).excursions(states, k0, m0, 5, 10, -0.5, 10**6)
     s2, r2, n2 = numpy_excursions(prob, coord, states, k0, m0, 5, 10, -0.5, 10**6)
