@@ -7,6 +7,8 @@ up to summation order (~1e-16 relative per operation, over a few hundred steps o
 excursions), so the run's estimates agree to RTOL = 1e-9; a kill/branch decision could only differ on
 an exact tie of two levels, which would show as a gross mismatch.  Threads change nothing: equality
 is exact."""
+import warnings
+
 import numba
 import numpy as np
 import pytest
@@ -14,7 +16,9 @@ from conftest import N_SE
 
 from optdyn import sim
 from optdyn.sim.dynamics import registry
-from optdyn.sim.rare import LinearCoordinate, ams_escape, default_burn_in_steps, default_coordinate
+from optdyn.sim.exact.fokker_planck import ResolutionWarning
+from optdyn.sim.rare import (LinearCoordinate, PhaseSpaceCoordinate, ams_escape, default_burn_in_steps,
+                             default_coordinate)
 from optdyn.sim.rare.kernels import numpy_excursions
 
 RTOL = 1e-9
@@ -151,3 +155,124 @@ def test_against_exact_mfpt_quadrature():
     tol = N_SE * res.mean_time_se + bias * exact
     assert abs(res.mean_time - exact) <= tol, (res.mean_time, exact, res.mean_time_se)
     assert res.relative_se < 0.3  # informative
+
+
+# ----------------------------------------------------------------------------------------------
+# phase-space coordinate (position and velocity) for the underdamped dynamics
+# ----------------------------------------------------------------------------------------------
+def test_default_coordinate_adds_the_velocity_only_where_there_is_one():
+    land = sim.PiecewiseQuadraticWells(1.0, 1.0, 1.0)
+    for dyn in (sim.SGD(0.1), sim.SGDLangevin(0.1), sim.Adam(0.05), sim.AdamSDE(0.05, beta1=0.0)):
+        assert type(default_coordinate(_problem(dyn, land=land))) is LinearCoordinate, dyn
+    for dyn in (sim.Momentum(0.05, 0.9), sim.MomentumSDE(0.05, 0.9), sim.Adai(0.05), sim.AdaiSDE(0.05)):
+        assert type(default_coordinate(_problem(dyn, land=land))) is PhaseSpaceCoordinate, dyn
+    prob = _problem(sim.MomentumSDE(0.05, 0.9), land=land)
+    assert type(default_coordinate(prob, velocity=False)) is LinearCoordinate
+    with pytest.raises(ValueError, match="velocity"):
+        default_coordinate(_problem(sim.SGD(0.1), land=land), velocity=True)
+
+
+def test_phase_coordinate_level_and_value():
+    """Level 0 at the minimum and 1 at the saddle whatever the velocity; the value adds c·u·v with the
+    dynamics' velocity (r for the SDE, −m for the discrete optimizer: the same c·u·v for r = −m)."""
+    land = sim.PiecewiseQuadraticWells(2.0, 0.5, 1.0, spectators=[3.0], rotation=sim.random_rotation(2, 4))
+    a, b = land.minima[0], land.saddles[0]
+    e = land.escape_direction(0, 0)
+    sde = default_coordinate(_problem(sim.MomentumSDE(0.05, 0.9, beta3=0.1), land=land))
+    disc = default_coordinate(_problem(sim.Momentum(0.05, 0.9, beta3=0.1), land=land))
+    r = np.array([[0.3, -0.2], [1.0, 2.0]])
+    for c in (sde, disc):
+        np.testing.assert_allclose(c.level(np.stack([a, b])), [0.0, 1.0], atol=1e-12)
+    span = e @ (b - a)
+    weight = sim.rare.saddle_velocity_weight(sim.MomentumSDE(0.05, 0.9, beta3=0.1), land, sim.HessianNoise(1.0), b, e)
+    expect = sde.level(np.stack([b, b])) + weight * (r @ e) / span
+    np.testing.assert_allclose(sde.value(np.stack([b, b]), r), expect, rtol=1e-12)
+    np.testing.assert_allclose(disc.value(np.stack([b, b]), -r), expect, rtol=1e-12)  # m = −r
+    with pytest.raises(ValueError, match="aux"):
+        sde.value(b)
+
+
+@pytest.mark.parametrize("dyn", [sim.MomentumSDE(0.05, 0.9, beta3=0.1), sim.MomentumSDE(0.1, 0.5, beta3=1.0),
+                                 sim.AdaiSDE(0.05), sim.Momentum(0.01, 0.9, beta3=0.1)], ids=repr)
+def test_velocity_weight_is_the_unstable_modes_left_eigenvector(dyn):
+    """c = 1/|λ₋| makes x + c·v proportional to the unstable amplitude of the dynamics linearised at the
+    saddle: (1, c) is the left eigenvector of J = [[0, 1], [ω², −a]] for λ₊ (a = γ/M, ω² = p|H_b|/M),
+    computed here by numpy.linalg.eig from the model's own mass, friction and preconditioner."""
+    land = sim.PiecewiseQuadraticWells(1.0, 2.0, 1.0, spectators=[3.0])
+    noise = sim.HessianNoise(1.0)
+    b, e = land.saddles[0], land.escape_direction(0, 0)
+    c = sim.rare.saddle_velocity_weight(dyn, land, noise, b, e)
+    model = dyn.continuous() if dyn.kind == "discrete" else dyn
+    mass = float(model.mass(b[None], land, noise)[0] @ e**2)
+    pre = float(model.coefficients(b[None], land, noise)[1][0] @ e**2)
+    h_b = abs(float(e @ land.hessian_at(b) @ e))
+    jac = np.array([[0.0, 1.0], [pre * h_b / mass, -model.gamma / mass]])
+    lam, left = np.linalg.eig(jac.T)
+    w = left[:, np.argmax(lam.real)].real
+    np.testing.assert_allclose(w[1] / w[0], c, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dyn", [sim.Momentum(0.05, 0.9), sim.Momentum(0.05, 0.8, ema=True), sim.Adai(0.05)],
+                         ids=repr)
+def test_velocity_map_is_the_displacement_per_time(dyn):
+    """A noiseless step at a critical point of a flat direction moves θ by dt·V·aux' exactly (Adai with its
+    inertia product P = 0, the limit the map takes)."""
+    land = sim.PiecewiseQuadraticWells(1.0, 1.0, 1.0)
+    noise = sim.HessianNoise(1.0)  # (z = 0: no noise)
+    x = land.minima[0][None, :]  # ∇L = 0
+    aux = dyn.initial_state(1)[None, :].copy()
+    aux[0, 0] = 0.7  # the first moment
+    if isinstance(dyn, sim.Adai):
+        aux[0, 1], aux[0, 2] = 1.0, 0.0  # v > 0, P = 0
+    x1, aux1 = dyn.numpy_step(x, aux, np.zeros((1, dyn.normals_per_step(1))), 10**6, land, noise)
+    np.testing.assert_allclose((x1 - x)[0] / dyn.dt, dyn.velocity_map(1) @ aux1[0], rtol=1e-12)
+
+
+def test_phase_coordinate_bad_input():
+    pos = LinearCoordinate([0.0], [1.0])
+    with pytest.raises(TypeError, match="position"):
+        PhaseSpaceCoordinate([0.0], [1.0])
+    with pytest.raises(ValueError, match="velocity_map"):
+        PhaseSpaceCoordinate.with_velocity(pos, np.eye(2), 0.5)
+    with pytest.raises(ValueError, match="weight"):
+        PhaseSpaceCoordinate.with_velocity(pos, np.eye(1), -0.5)
+    prob = _problem(sim.Adai(0.05))  # state (m, v, P) of length 6 on the 2-D wells
+    wrong = PhaseSpaceCoordinate(LinearCoordinate([0.0, 0.0], [1.0, 0.0]), np.ones(2))
+    with pytest.raises(ValueError, match="state of length"):
+        ams_escape(prob, coordinate=wrong)
+
+
+def _momentum_problem(e):
+    """The Momentum SDE (EMA form, M = 0.5, γ = 1) on the 2-D wells with a spectator at E_SGD = e
+    (B = eη/2); the same compiled programs as the Momentum SDE of the reference comparison above."""
+    lr = 0.05
+    return _problem(sim.MomentumSDE(lr, 0.9, beta3=0.1), batch=e * lr / 2)
+
+
+def _unbiased_against_kramers(e, grid, n, m, velocities):
+    """AMS against the exact (Kramers) MFPT: within 4 jackknife SE plus the solver's stated error, with
+    the phase-space value (and the position-only one): the coordinate changes the variance, not the mean."""
+    prob = _momentum_problem(e)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResolutionWarning)  # the coarse grid states its larger error
+        exact = sim.exact.adapters.kramers_mfpt_richardson(prob, *grid)
+    out = {}
+    for velocity in velocities:
+        res = ams_escape(prob, n_replicas=n, n_runs=m, seed=21, coordinate=default_coordinate(prob, velocity=velocity))
+        tol = N_SE * res.mean_time_se + exact.error * exact.value
+        assert abs(res.mean_time - exact.value) <= tol, (velocity, res.mean_time, exact.value, res.mean_time_se)
+        out[velocity] = res
+    return out
+
+
+def test_phase_coordinate_is_unbiased_small():
+    """E = 4 (τ ≈ 480), coarse Kramers grid (stated error ~5 %), the phase-space value."""
+    _unbiased_against_kramers(4.0, (120, 49), 60, 8, (True,))
+
+
+@pytest.mark.slow
+def test_phase_coordinate_is_unbiased_and_cuts_the_variance():
+    """E = 8 with the solver's default grid, both values; the phase-space one has the smaller SE
+    (docs/theory.md §7.1 gives the measured ratios)."""
+    out = _unbiased_against_kramers(8.0, (480, 193), 100, 40, (True, False))
+    assert out[True].mean_time_se < out[False].mean_time_se
