@@ -175,7 +175,8 @@ class AMSResult:
                 "first_entrance_time": float(np.mean([r.first_entrance_time for r in self.runs])),
                 "steps_per_run": self.steps, "n_runs": self.n_runs, "n_replicas": self.n_replicas,
                 "n_kill": self.n_kill, "levels": list(self.levels), "burn_in_steps": self.burn_in_steps,
-                "burn_in_escapes": int(sum(r.burn_in_escapes for r in self.runs)), **self.details}
+                "burn_in_escapes": int(sum(r.burn_in_escapes for r in self.runs)),
+                "wall_s": float(sum(r.wall_s for r in self.runs)), **self.details}
 
 
 def _pooled_time(runs) -> float:
