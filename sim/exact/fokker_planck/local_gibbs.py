@@ -19,12 +19,15 @@ For constant :math:`T` this is the Boltzmann density :math:`e^{-(L + Mr^2/2)/T}`
 Kramers equation: its Hamiltonian flux :math:`J = (r, F/M)\tilde G` is divergence free, a curl
 :math:`J = (\partial_r\psi, -\partial_\theta\psi)` of :math:`\psi = -(T/M)\tilde G`.  The scheme
 
-* takes each Hamiltonian face flux as the *exact* flux of :math:`\tilde G` through the face (a difference
-  of :math:`\psi` at its two ends: :math:`\int r\tilde G\,\mathrm dr` across a :math:`\theta`-face and
-  :math:`\int (F/M)\tilde G\,\mathrm d\theta` across an :math:`r`-face) times a face value of :math:`u`,
-  reconstructed by the upwind-biased :math:`\kappa`-scheme (:math:`\kappa = 1/3`: second order);
-* takes the friction–noise part (an Ornstein–Uhlenbeck process in :math:`r`) by the Scharfetter–Gummel
-  flux, exact for the Maxwellian :math:`e^{-Mr^2/(2T)}` because its drift is linear.
+* along :math:`\theta`, takes each face's transport flux as the *exact* flux of :math:`\tilde G` through
+  the face, :math:`\int r\tilde G\,\mathrm dr` (a difference of :math:`\psi` at its two ends), times a face
+  value of :math:`u`, reconstructed by the upwind-biased :math:`\kappa`-scheme (:math:`\kappa = 1/3`: second
+  order);
+* along :math:`r`, writes force, friction and noise together as :math:`J_r = g\,(a u - d\,\partial_r u)`
+  with :math:`g = e^{-Mr^2/(2T)}`, :math:`d = \gamma T/M^2` and :math:`a` the column's exact force flux of
+  :math:`\tilde G` per unit length (:math:`\approx F/M`), and takes it by the Scharfetter–Gummel flux of
+  :math:`u` times :math:`g` at the face.  A constant :math:`u` then carries exactly the flux of
+  :math:`\tilde G`, the Maxwellian is exact, and every rate is positive.
 
 Where :math:`T` is constant the face fluxes of :math:`\tilde G` telescope around every cell, so the discrete
 Gibbs density is **exactly** stationary (up to the walls, where it is negligible): the quasi-potential of
