@@ -144,6 +144,20 @@ def test_cli_rejects_bad_arguments_before_running(tmp_path, capsys, no_run, args
     assert message in capsys.readouterr().err
 
 
+def test_cli_rejects_a_backend_without_its_device(tmp_path, capsys, no_run):
+    """``torch:cuda`` on a machine without a CUDA device: a clean message and exit 2, no traceback."""
+    from optdyn import sim
+
+    try:
+        sim.get_backend("torch:cuda")
+    except (ImportError, RuntimeError):
+        pass
+    else:
+        pytest.skip("this machine has a CUDA device")
+    assert validate_main(["--backend", "torch:cuda", "--out", str(tmp_path / "r")]) == 2
+    assert "--backend 'torch:cuda'" in capsys.readouterr().err
+
+
 def test_cli_rejects_an_out_that_is_a_file(tmp_path, capsys, no_run):
     f = tmp_path / "file"
     f.write_text("x")
