@@ -52,7 +52,7 @@ import numpy as np
 
 from .grid import Grid2D, _kappa_face_weights
 
-__all__ = ["local_gibbs_generator", "gibbs_potential"]
+__all__ = ["local_gibbs_generator", "gibbs_potential", "gibbs_potential_pairs"]
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
 
@@ -96,11 +96,7 @@ def gibbs_potential(force, diffusion, friction: float, points, breakpoints=()) -
     integrated piecewise between the ``breakpoints`` of :math:`D` (so a jump costs no accuracy)."""
     x = np.asarray(points, dtype=float)
     cuts = np.unique(np.asarray(breakpoints, dtype=float).reshape(-1))
-
-    def slope(th):
-        return -friction * np.asarray(force(th), dtype=float) / np.asarray(diffusion(th), dtype=float)
-
-    return np.concatenate([[0.0], np.cumsum(_integrate(slope, x[:-1], x[1:], cuts))])
+    return np.concatenate([[0.0], np.cumsum(gibbs_potential_pairs(force, diffusion, friction, x[:-1], x[1:], cuts))])
 
 
 def _temperature_at(diffusion, friction, x, cuts, h):
