@@ -54,7 +54,7 @@ def _check_backend(name: str) -> str | None:
 
     try:
         sim.get_backend(name)
-    except (ValueError, TypeError, ImportError) as exc:
+    except (ValueError, TypeError, ImportError, RuntimeError) as exc:  # RuntimeError: no such device here
         return f"--backend {name!r}: {exc} (available: {', '.join(sim.available_backends())})"
     return None
 

@@ -131,10 +131,10 @@ _KRAMERS: dict = {}
 
 
 def kramers(prob, settings, grid=None) -> tuple[float, float]:
-    """Exact (Kramers backward, Richardson in the velocity grid) MFPT of ``prob``'s momentum dynamics
-    and its relative error estimate (:func:`sim.exact.adapters.kramers_mfpt_richardson`); grids
-    (480, 193) quick, (800, 385) full, unless ``grid`` is given.  Cached on the problem's description."""
-    fine = grid or ((480, 193) if not settings.full else (800, 385))
+    """Exact (Kramers backward, Richardson in both grid axes) MFPT of ``prob``'s momentum dynamics
+    and its relative error estimate (:func:`sim.exact.adapters.kramers_mfpt_richardson`); finest grid
+    (480, 97) quick, (960, 193) full, unless ``grid`` is given.  Cached on the problem's description."""
+    fine = grid or ((480, 97) if not settings.full else (960, 193))
     key = (repr(prob.describe()), fine)
     if key not in _KRAMERS:
         r = sim.exact.adapters.kramers_mfpt_richardson(prob, *fine)

@@ -84,11 +84,12 @@ def test_block_gth_matches_extended_precision_kramers(exponent):
         return 0.5 * 0.05 * prob.noise.covariance(np.asarray(s, float)[:, None], land)[:, 0, 0]
 
     r_max = fp.default_r_max(float(diffusion(np.array([0.0]))[0]), mass, friction)
-    grid = fp.Grid2D((-3.0, -r_max), (2.0, r_max), (10, 7))
+    # 40 theta cells: fine enough that the kappa-scheme (negative far-upwind rates) is used on most faces
+    grid = fp.Grid2D((-3.0, -r_max), (2.0, r_max), (40, 5))
     A, exits = fp.kramers_generator(force, diffusion, mass, friction, grid, ("reflecting", "absorbing"),
                                     with_exits=True)
     rates = A.T.tocsr()
-    gth = BlockGTH(rates, exits, 7)
+    gth = BlockGTH(rates, exits, 5)
     assert not gth.m_matrix
     T = gth.solve(np.ones(rates.shape[0]))
     ref = _mp_solve(rates, exits)
@@ -172,15 +173,18 @@ def test_second_order_convergence_when_d_jumps():
 
 
 def test_kramers_says_why_not():
-    """An under-resolved Kramers grid at a high barrier gives a negative discrete MFPT: the adapter raises
-    naming the resolution, and the Richardson adapter warns when its stated error exceeds 1e-2."""
+    """An under-resolved Kramers grid says so.  The direct scheme (``weighting="none"``) gives a negative
+    discrete MFPT at E = 40 on 120 x 49 cells: the adapter raises naming the resolution.  The local-Gibbs
+    scheme stays positive there, and its Richardson adapter warns when the stated error exceeds 1e-2
+    (120 x 25 at E = 40: stated 1.7e-2, mostly from the theta grid) and not on 480 x 97 (stated 1.9e-3)."""
     prob = P.momentum_wells(40.0, lr=0.05)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match="resolution"):
-            sim.exact.adapters.kramers_mfpt(prob, 120, 49)
-    with pytest.warns(fp.ResolutionWarning):
-        sim.exact.adapters.kramers_mfpt_richardson(P.momentum_wells(20.0, lr=0.05), 240, 49)
+            sim.exact.adapters.kramers_mfpt(prob, 120, 49, weighting="none")
+    with pytest.warns(fp.ResolutionWarning, match="resolution"):
+        coarse = sim.exact.adapters.kramers_mfpt_richardson(prob, 120, 25)
+    assert coarse.error > sim.exact.adapters.KRAMERS_TOLERANCE
 
 
 @pytest.mark.slow

@@ -144,6 +144,20 @@ def test_cli_rejects_bad_arguments_before_running(tmp_path, capsys, no_run, args
     assert message in capsys.readouterr().err
 
 
+def test_cli_rejects_a_backend_without_its_device(tmp_path, capsys, no_run):
+    """``torch:cuda`` on a machine without a CUDA device: a clean message and exit 2, no traceback."""
+    from optdyn import sim
+
+    try:
+        sim.get_backend("torch:cuda")
+    except (ImportError, RuntimeError):
+        pass
+    else:
+        pytest.skip("this machine has a CUDA device")
+    assert validate_main(["--backend", "torch:cuda", "--out", str(tmp_path / "r")]) == 2
+    assert "--backend 'torch:cuda'" in capsys.readouterr().err
+
+
 def test_cli_rejects_an_out_that_is_a_file(tmp_path, capsys, no_run):
     f = tmp_path / "file"
     f.write_text("x")
@@ -205,15 +219,20 @@ def test_readme_results_table_is_current_and_paths_exist():
 
 
 # -- exact models from the Problem equal the former hand-built ones ------------------------------------
-def _old_exact_underdamped():
-    """The former validate/validity.py:exact_underdamped (hand-built from (E, η, 1−β₁)), kept as the reference."""
+def _old_single_grid():
+    """The former validate/validity.py model (hand-built from (E, η, 1−β₁)), kept as the reference: its
+    MFPT on one grid (``tests/validate/_old_exact_underdamped.py``)."""
     import importlib.util
 
     src = pathlib.Path(__file__).with_name("_old_exact_underdamped.py")
     spec = importlib.util.spec_from_file_location("_old_exact_underdamped", src)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.exact_underdamped
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def single(exponent, lr, omb, n_theta, n_r, mass=None, friction=1.0):
+        return module._underdamped_mfpt(exponent, lr, omb, n_theta, n_r, mass, friction)
+
+    return single
 
 
 GRID = (120, 49)  # coarse: the comparison is of the model, not of the grid
@@ -221,25 +240,25 @@ GRID = (120, 49)  # coarse: the comparison is of the model, not of the grid
 
 @pytest.mark.parametrize("case", ["ema", "beta3=1", "discrete-ema", "adai", "ema-kappa", "adai-kappa"])
 def test_kramers_adapter_equals_the_hand_built_model(case):
-    old = _old_exact_underdamped()
+    old = _old_single_grid()  # one grid each: what is compared is the model built from the Problem
     from optdyn.theory import prop4
 
     omb_adai = float(prop4.inertia_at_saddle(0.1, 0.5))
     b = P.sgd_batch(0.05, 5.0, P.wells())
     k = 5.0 / 8.0
     prob, ref = {
-        "ema": (lambda: P.momentum_wells(3.0, lr=0.05), lambda: old(3.0, 0.05, 0.1, *GRID)[0]),
+        "ema": (lambda: P.momentum_wells(3.0, lr=0.05), lambda: old(3.0, 0.05, 0.1, *GRID)),
         "beta3=1": (lambda: P.momentum_wells(30.0, lr=0.01, beta3=1.0),
-                    lambda: old(30.0, 0.01, 0.1, *GRID, mass=0.01, friction=0.1)[0]),
-        "discrete-ema": (lambda: P.momentum_wells(3.0, lr=0.1, discrete=True), lambda: old(3.0, 0.1, 0.1, *GRID)[0]),
-        "adai": (lambda: P.adai_wells(3.0, lr=0.05), lambda: old(3.0, 0.05, omb_adai, *GRID)[0]),
+                    lambda: old(30.0, 0.01, 0.1, *GRID, mass=0.01, friction=0.1)),
+        "discrete-ema": (lambda: P.momentum_wells(3.0, lr=0.1, discrete=True), lambda: old(3.0, 0.1, 0.1, *GRID)),
+        "adai": (lambda: P.adai_wells(3.0, lr=0.05), lambda: old(3.0, 0.05, omb_adai, *GRID)),
         # the former κ-scaling solved unit wells at E/κ, ηκ and divided τ by κ
         "ema-kappa": (lambda: P.momentum_wells(None, lr=0.05, kappa=k, batch=b),
-                      lambda: old(5.0 / k, 0.05 * k, 0.1, *GRID)[0] / k),
+                      lambda: old(5.0 / k, 0.05 * k, 0.1, *GRID) / k),
         "adai-kappa": (lambda: P.adai_wells(None, lr=0.05, kappa=k, batch=b),
-                       lambda: old(5.0 / k, 0.05 * k, omb_adai, *GRID)[0] / k),
+                       lambda: old(5.0 / k, 0.05 * k, omb_adai, *GRID) / k),
     }[case]
-    r = sim.exact.adapters.kramers_mfpt_richardson(prob(), *GRID)
+    r = sim.exact.adapters.kramers_mfpt(prob(), *GRID)
     np.testing.assert_allclose(r.value, ref(), rtol=1e-9)
     if case.startswith("adai"):
         assert r.info["mass_variation"] == 0.0

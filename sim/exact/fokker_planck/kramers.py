@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from .elimination import ResolutionWarning
+from .local_gibbs import local_gibbs_generator
 from .grid import (Grid1D, Grid2D, GridMFPTResult, _assemble, _bc_codes, _check_times, _grid_mfpt_result,
                    _initial_density, _integrate, _sample_coefficients, _solve_backward)
 
@@ -70,6 +71,9 @@ def _kramers_callables(force, diffusion, mass, friction):
 
 
 THETA_SCHEMES = {"upwind3": 1.0 / 3.0, "upwind2": -1.0, "upwind": None}
+#: ``"local-gibbs"``: the scheme of :mod:`.local_gibbs` (exact local equilibrium; default);
+#: ``"none"``: the direct finite-volume scheme (upwinded :math:`rP`, force in the Scharfetter–Gummel flux).
+WEIGHTINGS = ("local-gibbs", "none")
 
 
 def _theta_cell_average(diffusion, breakpoints, h: float):
@@ -95,7 +99,8 @@ def _theta_cell_average(diffusion, breakpoints, h: float):
 
 
 def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boundaries=("reflecting", "absorbing"),
-                      theta_scheme: str = "upwind3", with_exits: bool = False, breakpoints=()):
+                      theta_scheme: str = "upwind3", with_exits: bool = False, breakpoints=(),
+                      weighting: str = "local-gibbs"):
     r"""Forward operator of the Kramers equation on a phase-space grid :math:`(\theta, r)`.
 
     The SDE is :math:`\mathrm{d}\theta = r\,\mathrm{d}t`,
@@ -140,13 +145,20 @@ def kramers_generator(force, diffusion, mass, friction, grid: Grid2D, theta_boun
         raise TypeError("grid must be a Grid2D over (theta, r)")
     mass = _check_positive("mass", mass)
     friction = _check_positive("friction", friction)
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
     codes = _bc_codes((tuple(theta_boundaries), ("reflecting", "reflecting")), grid)
+    kappa = THETA_SCHEMES[theta_scheme]
+    if weighting == "local-gibbs":
+        if np.any(np.asarray(diffusion(grid.axes[0].centres), dtype=float) <= 0):
+            raise ValueError("diffusion must be strictly positive on the theta grid (add a floor)")
+        A, exits = local_gibbs_generator(force, diffusion, mass, friction, grid, codes, kappa, breakpoints)
+        return (A, exits) if with_exits else A
     diffusion = _theta_cell_average(diffusion, breakpoints, grid.h[0])
     drift, diff = _kramers_callables(force, diffusion, mass, friction)
     coeffs = _sample_coefficients(drift, diff, grid, allow_zero_diagonal=True)
     if np.any(coeffs.d_node[:, 1, 1] <= 0):
         raise ValueError("diffusion must be strictly positive on the theta grid (add a floor)")
-    kappa = THETA_SCHEMES[theta_scheme]
     return _assemble(grid, codes, coeffs, ito=True, transport_kappa=None if kappa is None else {0: kappa},
                      with_exits=with_exits)
 
@@ -167,7 +179,7 @@ def evolve_phase_space_density(force, diffusion, mass, friction, grid: Grid2D, p
 def mean_first_passage_time_underdamped(force, diffusion, mass, friction, theta_range, theta_boundaries,
                                         n_theta: int, n_r: int, r_max: float | None = None,
                                         n_sigma: float = 6.0, theta_scheme: str = "upwind3",
-                                        breakpoints=()) -> GridMFPTResult:
+                                        breakpoints=(), weighting: str = "local-gibbs") -> GridMFPTResult:
     r"""MFPT of the Kramers dynamics to the absorbing :math:`\theta` wall(s), from the backward equation
 
     .. math:: r\,\partial_\theta T + \frac{F(\theta)-\gamma r}{M}\partial_r T
@@ -216,7 +228,7 @@ def mean_first_passage_time_underdamped(force, diffusion, mass, friction, theta_
     r_max = _check_positive("r_max", r_max)
     grid = Grid2D((th.lo, -r_max), (th.hi, r_max), (n_theta, n_r))
     A, exits = kramers_generator(force, diffusion, mass, friction, grid, theta_boundaries, theta_scheme,
-                                 with_exits=True, breakpoints=breakpoints)
+                                 with_exits=True, breakpoints=breakpoints, weighting=weighting)
     codes = _bc_codes((tuple(theta_boundaries), ("reflecting", "reflecting")), grid)
     T, accuracy = _solve_backward(A.T.tocsr(), exits, "mean_first_passage_time_underdamped", block=n_r)
     if np.min(T) < 0:
