@@ -247,7 +247,7 @@ def closed_form_record(case, e, res, closed, note=""):
 
 
 @check(RESULT, kind=CLOSED_VS_EXACT, problems=("unit-wells", "spectator-wells"),
-       sizes={"replicas": (100, 500), "runs": (8, 20)}, covers=COVERS)
+       sizes={"replicas": (60, 500), "runs": (6, 20)}, covers=COVERS)
 def check_ams_closed_forms(settings) -> list[CheckRecord]:
     """The SGD law, Theorem 3, Proposition 2 and Proposition 4 against AMS at E = 20–40, SDEs and the real
     discrete optimizers; figure: relative error of each closed form against E, exact and AMS points."""

@@ -99,7 +99,7 @@ AMS_COLUMN = "AMS"
 
 
 @check(RESULT, kind=VALIDITY_MAP, problems=("unit-wells", "spectator-wells"), covers=COVERS,
-       sizes={"replicas": (100, 500), "runs": (8, 20)})
+       sizes={"replicas": (60, 500), "runs": (6, 20)})
 def check_validity_maps(settings) -> list[CheckRecord]:
     """The three maps (SGD law, Theorem 3, Proposition 4), one figure, one record per column (only the
     maps of the results selected by ``--only``).
