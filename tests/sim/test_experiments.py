@@ -152,6 +152,8 @@ def test_a_killed_sweep_resumes_to_the_same_bits(tmp_path):
 
 
 def test_ctrl_c_keeps_what_finished_and_marks_it_partial(tmp_path, monkeypatch):
+    # a shell's background job inherits SIGINT ignored: restore Python's handler (Ctrl-C -> KeyboardInterrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     exp = _experiment(grid={"dynamics.lr": [0.1, 0.3]})
     saved = []
     real = Store.save

@@ -106,6 +106,8 @@ def test_result_independent_of_launch_sizes(whole, monkeypatch):
 
 def test_ctrl_c_returns_partial_result(whole, monkeypatch):
     """SIGINT during a run: the launches that finished come back, marked partial, and merge on."""
+    # a shell's background job inherits SIGINT ignored: restore Python's handler (Ctrl-C -> KeyboardInterrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from optdyn.sim.backends.numba_backend import NumbaBackend
 
     calls = []
