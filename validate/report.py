@@ -119,15 +119,23 @@ class Report:
 
 
 def _validity_tables(records) -> list:
+    """One table per validity-map record: a row per (result, column), a column per temperature T/ΔL that
+    any of them has (each map column carries its own temperatures: the AMS column sits lower); "—" where a
+    column has no value."""
     tables = []
     for r in records:
-        if "maps" not in r.details:
+        maps = r.details.get("maps")
+        if not maps:
             continue
-        temps = r.details["temperatures"]
-        header = ["result", "η|H_b|"] + [f"T/ΔL = {t:.3g}" for t in temps]
-        rows = [[rid, col] + [f"{e:+.2e}" for e in errs]
-                for rid, cols in r.details["maps"].items() for col, errs in cols.items()]
-        tables.append(("Validity map: relative error of the closed forms against the exact MFPT", header, rows))
+        cols = [(rid, col, v) for rid, m in maps.items() for col, v in m.items()]
+        temps = sorted({t for _, _, v in cols for t in v["T/ΔL"]}, reverse=True)
+        header = ["result", "column"] + [f"T/ΔL = {t:.3g}" for t in temps]
+        rows = []
+        for rid, col, v in cols:
+            by_t = dict(zip(v["T/ΔL"], v["error"]))
+            rows.append([rid, col] + [f"{by_t[t]:+.2e}" if t in by_t else "—" for t in temps])
+        tables.append(("Validity map: relative error of the closed forms against the exact MFPT (AMS column: "
+                       "against adaptive multilevel splitting)", header, rows))
     return tables
 
 

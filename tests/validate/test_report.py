@@ -136,3 +136,23 @@ def test_verdicts_in_summary(tmp_path):
     assert "0 passed, 1 failed, 0 findings" in md and PASS.upper() not in md.split("| verdict |")[1]
     json.dumps(recs[0].to_json())
     plt.close("all")
+
+
+def test_validity_tables_read_the_maps_as_the_check_writes_them():
+    """Each map column has its own temperatures (the AMS column sits below the exact ones): the report
+    lays them on one temperature axis with "—" where a column has no value (regression: the report read
+    a former layout and the whole suite ended in a KeyError)."""
+    import numpy as np
+
+    from optdyn.validate import report
+    from optdyn.validate.checks.validity import map_details
+    from optdyn.validate.records import CheckRecord
+
+    maps = {"thm3": {"0.01": (np.array([1 / 3, 1 / 8]), np.array([0.1, 0.01]), np.zeros(2)),
+                     "AMS": (np.array([1 / 20, 1 / 40]), np.array([0.02, -0.01]), np.full(2, 0.1))}}
+    rec = CheckRecord("thm3", "closed form vs exact (validity map)", "q", measured=1.0, predicted=1.0,
+                      interval=(0.9, np.inf), tolerance="t", details={"maps": map_details(maps)})
+    (title, header, rows), = report._validity_tables([rec])
+    assert header[2:] == [f"T/ΔL = {t:.3g}" for t in (1 / 3, 1 / 8, 1 / 20, 1 / 40)]
+    assert rows == [["thm3", "0.01", "+1.00e-01", "+1.00e-02", "—", "—"],
+                    ["thm3", "AMS", "—", "—", "+2.00e-02", "-1.00e-02"]]

@@ -201,6 +201,12 @@ def _validity_maps(settings) -> list[CheckRecord]:
             label = {"—": "SGD law", AMS_COLUMN: ams_label}.get(col, f"η|H_b|={col}")
             records.append(order_record(rid, label, t, errs, ref, settings,
                                          figure if k == 0 and not records else None))
-    records[0].details["maps"] = {rid: {c: {"T/ΔL": v[0].tolist(), "error": v[1].tolist(), "reference_error": v[2].tolist()}
-                                        for c, v in m.items()} for rid, m in maps.items()}
+    records[0].details["maps"] = map_details(maps)
     return records
+
+
+def map_details(maps) -> dict:
+    """``{result: {column: {"T/ΔL": [...], "error": [...], "reference_error": [...]}}}`` from the maps'
+    ``(temperatures, errors, reference errors)`` arrays: what the report's validity tables read."""
+    return {rid: {c: {"T/ΔL": np.asarray(v[0]).tolist(), "error": np.asarray(v[1]).tolist(),
+                      "reference_error": np.asarray(v[2]).tolist()} for c, v in m.items()} for rid, m in maps.items()}
